@@ -1,0 +1,17 @@
+//! Patchbay's database migrations: one file per step, the same steps on SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_workspaces_and_api_keys;
+
+/// Every migration of Patchbay, in the order they apply.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(
+            m20261123_000001_workspaces_and_api_keys::Migration,
+        )]
+    }
+}

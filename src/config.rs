@@ -1,0 +1,159 @@
+//! Configuration: every flag also reads a `PATCHBAY_*` environment variable.
+//!
+//! The clap argument structs here are flattened into the CLI; [`Config`] is what the
+//! application is built from, so tests can construct one directly.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::{Args, ValueEnum};
+use secrecy::SecretString;
+
+/// Options shared by every command: where the data lives and how to log.
+#[derive(Args, Clone)]
+pub struct GlobalOptions {
+    /// Database URL: `sqlite://path/to/file.db` or `postgres://user:pass@host/db`.
+    /// Defaults to `<data dir>/patchbay.db` (SQLite).
+    #[arg(
+        long,
+        env = "PATCHBAY_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// Directory for the SQLite database and the generated master key.
+    #[arg(long, env = "PATCHBAY_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Master key sealing stored credentials: 32 bytes as 64 hex characters.
+    /// Generated into the data directory when absent.
+    #[arg(long, env = "PATCHBAY_MASTER_KEY", global = true, hide_env_values = true, value_parser = parse_secret)]
+    pub master_key: Option<SecretString>,
+
+    /// Log format.
+    #[arg(long, env = "PATCHBAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    pub log_format: LogFormat,
+
+    /// Log filter, e.g. `info` or `patchbay=debug,tower_http=info`.
+    #[arg(
+        long,
+        env = "PATCHBAY_LOG_LEVEL",
+        default_value = "info",
+        global = true
+    )]
+    pub log_level: String,
+}
+
+/// How log lines are written to standard error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Options of `patchbay serve`.
+#[derive(Args, Clone)]
+pub struct ServeOptions {
+    /// Address to listen on.
+    #[arg(long, env = "PATCHBAY_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Apply pending migrations at start-up.
+    #[arg(long, env = "PATCHBAY_AUTO_MIGRATE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub auto_migrate: bool,
+
+    /// Seconds in-flight requests get to finish after a shutdown signal.
+    #[arg(long, env = "PATCHBAY_SHUTDOWN_TIMEOUT", default_value_t = 30)]
+    pub shutdown_timeout_secs: u64,
+
+    #[command(flatten)]
+    pub limits: Limits,
+}
+
+/// Limits that protect the GraphQL endpoint from oversized or abusive requests.
+#[derive(Args, Clone, Debug)]
+pub struct Limits {
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "PATCHBAY_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Deepest accepted selection nesting.
+    #[arg(long, env = "PATCHBAY_MAX_QUERY_DEPTH", default_value_t = 12)]
+    pub max_query_depth: usize,
+
+    /// Highest accepted query complexity (one point per field, lists count more).
+    #[arg(long, env = "PATCHBAY_MAX_QUERY_COMPLEXITY", default_value_t = 1000)]
+    pub max_query_complexity: usize,
+
+    /// Most operations accepted in one batched request.
+    #[arg(long, env = "PATCHBAY_MAX_BATCH_SIZE", default_value_t = 10)]
+    pub max_batch_size: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            max_query_depth: 12,
+            max_query_complexity: 1000,
+            max_batch_size: 10,
+        }
+    }
+}
+
+/// Everything [`crate::server::Application::build`] needs.
+#[derive(Clone)]
+pub struct Config {
+    /// Database URL (SQLite or PostgreSQL).
+    pub database_url: String,
+    /// Directory for local state (SQLite file, generated master key).
+    pub data_dir: PathBuf,
+    /// Master key from the environment, if given.
+    pub master_key: Option<SecretString>,
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Apply pending migrations at start-up.
+    pub auto_migrate: bool,
+    /// Bound on how long in-flight requests may run after a shutdown signal.
+    pub shutdown_timeout: Duration,
+    /// Request limits.
+    pub limits: Limits,
+}
+
+impl GlobalOptions {
+    /// The database URL, defaulting to a SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| default_sqlite_url(&self.data_dir))
+    }
+}
+
+impl Config {
+    /// Combines the global and serve options into a build configuration.
+    pub fn from_options(global: &GlobalOptions, serve: &ServeOptions) -> Self {
+        Self {
+            database_url: global.database_url(),
+            data_dir: global.data_dir.clone(),
+            master_key: global.master_key.clone(),
+            listen: serve.listen,
+            auto_migrate: serve.auto_migrate,
+            shutdown_timeout: Duration::from_secs(serve.shutdown_timeout_secs),
+            limits: serve.limits.clone(),
+        }
+    }
+}
+
+/// `sqlite://<dir>/patchbay.db?mode=rwc`: created on first use.
+pub fn default_sqlite_url(data_dir: &std::path::Path) -> String {
+    format!(
+        "sqlite://{}?mode=rwc",
+        data_dir.join("patchbay.db").display()
+    )
+}
+
+fn parse_secret(value: &str) -> Result<SecretString, String> {
+    Ok(SecretString::from(value.to_owned()))
+}

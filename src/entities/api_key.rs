@@ -1,0 +1,32 @@
+//! `api_keys`: callers' credentials, stored only as a SHA-256 hash.
+
+use sea_orm::entity::prelude::*;
+
+/// One API key row. The secret itself is never stored.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "api_keys")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+    /// The visible start of the key (`pb_live_AbCdEfGh`), to recognise it in listings.
+    pub prefix: String,
+    /// Hex SHA-256 of the whole key.
+    #[sea_orm(unique)]
+    pub secret_hash: String,
+    /// JSON array of scope strings.
+    #[sea_orm(column_type = "Text")]
+    pub scopes: String,
+    pub rate_limit_per_minute: Option<i32>,
+    pub expires_at: Option<DateTimeUtc>,
+    pub revoked_at: Option<DateTimeUtc>,
+    pub last_used_at: Option<DateTimeUtc>,
+    pub usage_count: i64,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,67 @@
+//! The GraphQL API: the schema merged from one module per domain, and its transports.
+//!
+//! Only this module knows about GraphQL types; resolvers stay thin and call domain functions.
+
+mod events;
+mod http;
+mod operation;
+mod viewer;
+mod workspaces;
+mod ws;
+
+use async_graphql::{
+    Context, EmptyMutation, MergedObject, MergedSubscription, Schema, SchemaBuilder,
+};
+
+pub use http::{graphql_get, graphql_post};
+pub use ws::graphql_ws;
+
+use crate::{Error, auth::Principal, config::Limits, error::GqlResultExt, state::AppState};
+
+/// Every query, merged from the domain modules.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(viewer::ViewerQuery);
+
+/// Every subscription, merged from the domain modules.
+#[derive(MergedSubscription, Default)]
+pub struct SubscriptionRoot(events::EventsSubscription);
+
+/// The served schema.
+pub type PatchbaySchema = Schema<QueryRoot, EmptyMutation, SubscriptionRoot>;
+
+/// Builds the schema served by the application.
+pub fn build(state: AppState) -> PatchbaySchema {
+    builder(&state.limits.clone()).data(state).finish()
+}
+
+/// The schema's SDL, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    builder(&Limits::default()).finish().sdl()
+}
+
+fn builder(limits: &Limits) -> SchemaBuilder<QueryRoot, EmptyMutation, SubscriptionRoot> {
+    Schema::build(
+        QueryRoot::default(),
+        EmptyMutation,
+        SubscriptionRoot::default(),
+    )
+    .limit_depth(limits.max_query_depth)
+    .limit_complexity(limits.max_query_complexity)
+    .extension(operation::OperationGuard)
+}
+
+/// The caller of the current operation.
+fn principal<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Principal> {
+    ctx.data_opt::<Principal>()
+        .ok_or_else(|| Error::Unauthenticated("an API key is required".into()))
+        .gql()
+}
+
+/// The application state.
+fn app<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a AppState> {
+    ctx.data_opt::<AppState>()
+        .ok_or_else(|| {
+            Error::internal(anyhow::anyhow!("application state missing from the schema"))
+        })
+        .gql()
+}

@@ -1,0 +1,36 @@
+//! Patchbay: a self-hostable integration gateway with one GraphQL API in front of SaaS tools.
+//!
+//! This file is the map of the crate: every module with one line on what it holds.
+
+/// Who is calling: API keys (format, hashing, scopes), the principal, authentication.
+pub mod auth;
+/// First start of an empty database: the `default` workspace and its admin key.
+pub mod bootstrap;
+/// The command line: `serve`, `migrate`, `keys`, `schema`, `version`.
+pub mod cli;
+/// Configuration from flags and `PATCHBAY_*` environment variables.
+pub mod config;
+/// The browser console: the offline GraphiQL playground and its embedded assets.
+pub mod console;
+/// The master key and the cryptographic helpers built on it.
+pub mod crypto;
+/// Connecting to SQLite or PostgreSQL, migrations, backend-specific corners.
+pub mod db;
+/// Database entities (sea-orm); no GraphQL types here.
+pub mod entities;
+/// The crate error type and its stable codes.
+pub mod error;
+/// The GraphQL schema, its HTTP and WebSocket transports, one module per domain.
+pub mod graphql;
+/// Prometheus metrics: HTTP requests, latency, GraphQL operations and errors.
+pub mod metrics;
+/// The HTTP application: routes, middleware, graceful shutdown.
+pub mod server;
+/// Shared application state handed to every handler and resolver.
+pub mod state;
+/// Logging with `tracing`: pretty or JSON.
+pub mod telemetry;
+/// Workspaces, the tenants every object belongs to.
+pub mod workspaces;
+
+pub use error::{Error, Result};

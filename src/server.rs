@@ -1,0 +1,331 @@
+//! The HTTP application: `build` it from a [`Config`], read its `port`, `run_until_stopped`.
+//! Tests build the same application on port 0.
+
+use std::{
+    net::SocketAddr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use axum::{
+    Json, Router,
+    extract::{MatchedPath, Request, State},
+    http::{HeaderName, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use serde_json::json;
+use tokio::{net::TcpListener, sync::broadcast};
+use tokio_util::sync::CancellationToken;
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::{DefaultOnResponse, TraceLayer},
+};
+use tracing::Level;
+
+use crate::{
+    bootstrap::{self, BootstrapKey},
+    config::Config,
+    console,
+    crypto::{MasterKey, MasterKeySource},
+    db, graphql,
+    graphql::PatchbaySchema,
+    metrics::{HttpLabels, Metrics, RouteLabels},
+    state::AppState,
+};
+
+/// State of the HTTP layer: the application state and the schema built on it.
+#[derive(Clone)]
+pub struct ServerState {
+    /// Shared application state.
+    pub app: AppState,
+    /// The GraphQL schema.
+    pub schema: PatchbaySchema,
+}
+
+/// A built, bound, not yet running Patchbay server.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    bootstrap: Option<BootstrapKey>,
+    shutdown_timeout: Duration,
+}
+
+impl Application {
+    /// Opens the database, applies migrations, bootstraps an empty database and binds the port.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!(
+                "cannot create the data directory {}",
+                config.data_dir.display()
+            )
+        })?;
+        let (master_key, source) =
+            MasterKey::load_or_generate(config.master_key.as_ref(), &config.data_dir)?;
+        if let MasterKeySource::Generated(path) = &source {
+            tracing::warn!(
+                path = %path.display(),
+                "PATCHBAY_MASTER_KEY is not set: generated a master key into the data directory; \
+                 back it up (stored credentials cannot be opened without it) and set \
+                 PATCHBAY_MASTER_KEY when several processes share the database"
+            );
+        }
+        let db = db::connect(&config.database_url).await?;
+        if config.auto_migrate {
+            db::migrate_up(&db).await?;
+        }
+        let bootstrap = bootstrap::first_start(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot bootstrap the database: {e:?}"))?;
+        let (events, _) = broadcast::channel(1024);
+        let state = AppState {
+            db,
+            limits: Arc::new(config.limits.clone()),
+            metrics: Arc::new(Metrics::new()),
+            master_key: Arc::new(master_key),
+            events,
+            shutdown: CancellationToken::new(),
+        };
+        let router = router(ServerState {
+            schema: graphql::build(state.clone()),
+            app: state.clone(),
+        });
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        Ok(Self {
+            listener,
+            router,
+            state,
+            bootstrap,
+            shutdown_timeout: config.shutdown_timeout,
+        })
+    }
+
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    /// The admin key created on this first start, once.
+    pub fn take_bootstrap_key(&mut self) -> Option<BootstrapKey> {
+        self.bootstrap.take()
+    }
+
+    /// The shared state (database, metrics, event channel).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Cancelling this token stops the server gracefully.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.state.shutdown.clone()
+    }
+
+    /// Stops the server on SIGTERM or Ctrl-C.
+    pub fn shutdown_on_signals(&self) {
+        let token = self.shutdown_token();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("shutdown signal received; finishing in-flight requests");
+            token.cancel();
+        });
+    }
+
+    /// Serves until the shutdown token is cancelled, then lets in-flight requests finish for
+    /// at most the configured shutdown timeout.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let token = self.state.shutdown.clone();
+        let server = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(token.clone().cancelled_owned());
+        let deadline = async {
+            token.cancelled().await;
+            tokio::time::sleep(self.shutdown_timeout).await;
+        };
+        tokio::select! {
+            result = server => result.context("the server failed")?,
+            () = deadline => tracing::warn!(
+                timeout_secs = self.shutdown_timeout.as_secs(),
+                "requests still running at the shutdown timeout were dropped"
+            ),
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+fn router(server: ServerState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let tracing_layer = TraceLayer::new_for_http()
+        .make_span_with(|request: &Request| {
+            let id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!(
+                "request",
+                method = %request.method(),
+                path = %request.uri().path(),
+                request_id = %id,
+            )
+        })
+        .on_response(DefaultOnResponse::new().level(Level::INFO));
+    Router::new()
+        .route(
+            "/graphql",
+            get(graphql::graphql_get).post(graphql::graphql_post),
+        )
+        .route("/graphql/ws", get(graphql::graphql_ws))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .merge(console::routes())
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            server.clone(),
+            track_metrics,
+        ))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(tracing_layer)
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(CatchPanicLayer::custom(panic_response)),
+        )
+        .with_state(server)
+}
+
+/// `GET /healthz`: the process is up.
+async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// `GET /readyz`: the database answers and every migration is applied.
+async fn readyz(State(server): State<ServerState>) -> Response {
+    let db = &server.app.db;
+    let backend = db::backend_name(db);
+    if let Err(error) = db::ping(db).await {
+        tracing::warn!(error = %format!("{error:#}"), "readiness: database unreachable");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "unavailable", "database": backend, "reason": "database unreachable" })),
+        )
+            .into_response();
+    }
+    match db::pending_migrations(db).await {
+        Ok(pending) if pending.is_empty() => {
+            Json(json!({ "status": "ready", "database": backend, "migrations": "current" }))
+                .into_response()
+        }
+        Ok(pending) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({
+                "status": "unavailable",
+                "database": backend,
+                "reason": "migrations pending; run `patchbay migrate up`",
+                "pending": pending,
+            })),
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::warn!(error = %format!("{error:#}"), "readiness: cannot read migrations");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "database": backend, "reason": "cannot read migrations" })),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// `GET /metrics`: Prometheus text exposition.
+async fn metrics(State(server): State<ServerState>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        server.app.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({ "errors": [{ "message": "no such route; the API is at /graphql", "extensions": { "code": "NOT_FOUND" } }] })),
+    )
+        .into_response()
+}
+
+/// Counts requests by route and status and observes their latency.
+async fn track_metrics(
+    State(server): State<ServerState>,
+    matched: Option<MatchedPath>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let route = matched.map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let method = request.method().to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let metrics = &server.app.metrics;
+    metrics
+        .http_requests
+        .get_or_create(&HttpLabels {
+            route: route.clone(),
+            method,
+            status: response.status().as_u16(),
+        })
+        .inc();
+    metrics
+        .http_duration
+        .get_or_create(&RouteLabels { route })
+        .observe(started.elapsed().as_secs_f64());
+    response
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(json!({ "errors": [{ "message": crate::error::INTERNAL_MESSAGE, "extensions": { "code": "INTERNAL" } }] })),
+    )
+        .into_response()
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

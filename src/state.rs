@@ -1,0 +1,40 @@
+//! The state every handler and resolver shares: cheap to clone.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+use crate::{config::Limits, crypto::MasterKey, metrics::Metrics};
+
+/// Shared application state.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database pool.
+    pub db: DatabaseConnection,
+    /// Request limits.
+    pub limits: Arc<Limits>,
+    /// Metrics registry.
+    pub metrics: Arc<Metrics>,
+    /// Seals stored credentials.
+    pub master_key: Arc<MasterKey>,
+    /// Events published to GraphQL subscriptions (and, later, the webhook outbox).
+    pub events: broadcast::Sender<Event>,
+    /// Cancelled on shutdown; background work stops at its next safe point.
+    pub shutdown: CancellationToken,
+}
+
+/// Something that happened in a workspace, as seen by subscribers.
+#[derive(Clone, Debug)]
+pub struct Event {
+    /// The workspace it happened in; subscribers only see their own.
+    pub workspace_id: String,
+    /// Dotted type, e.g. `sync.succeeded` or `record.updated`.
+    pub event_type: String,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// The event's payload.
+    pub data: serde_json::Value,
+}
