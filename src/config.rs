@@ -79,8 +79,8 @@ pub struct Limits {
     #[arg(long, env = "PATCHBAY_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
 
-    /// Deepest accepted selection nesting.
-    #[arg(long, env = "PATCHBAY_MAX_QUERY_DEPTH", default_value_t = 12)]
+    /// Deepest accepted selection nesting. GraphiQL's introspection query needs 13.
+    #[arg(long, env = "PATCHBAY_MAX_QUERY_DEPTH", default_value_t = 15)]
     pub max_query_depth: usize,
 
     /// Highest accepted query complexity (one point per field, lists count more).
@@ -96,7 +96,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_body_bytes: 1024 * 1024,
-            max_query_depth: 12,
+            max_query_depth: 15,
             max_query_complexity: 1000,
             max_batch_size: 10,
         }

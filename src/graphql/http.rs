@@ -175,6 +175,13 @@ impl Call {
                 request
             }
         };
+        if batch.iter().any(|request| request.query.trim().is_empty()) {
+            return self.reject(
+                StatusCode::BAD_REQUEST,
+                codes::BAD_REQUEST,
+                "every request needs a non-empty `query`".into(),
+            );
+        }
         let batch = match batch {
             BatchRequest::Single(request) => BatchRequest::Single(prepare(request)),
             BatchRequest::Batch(requests) if requests.len() > max_batch => {

@@ -1,1 +1,13 @@
+//! Patchbay's integration tests: one binary, a real server on port 0 per test, a fresh
+//! database per test (SQLite file, or a fresh PostgreSQL database when
+//! `PATCHBAY_TEST_DATABASE_URL` is set). Set `TEST_LOG=1` to see the server's logs.
 
+mod auth;
+mod cli;
+mod console;
+mod graphql_http;
+mod helpers;
+mod observability;
+mod schema;
+mod shutdown;
+mod websocket;

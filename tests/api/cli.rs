@@ -1,0 +1,319 @@
+//! The real binary: first-start bootstrap printing a working key once, and the CLI commands.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use serde_json::{Value, json};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_patchbay");
+
+/// A `patchbay serve` process with its captured standard output and error.
+struct Served {
+    child: Child,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+    port: u16,
+}
+
+fn command(data_dir: &std::path::Path, database_url: Option<&str>) -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .env_remove("PATCHBAY_MASTER_KEY")
+        .env("PATCHBAY_DATA_DIR", data_dir)
+        .env("PATCHBAY_LOG_FORMAT", "json")
+        .env("PATCHBAY_LOG_LEVEL", "info");
+    match database_url {
+        Some(url) => command.env("PATCHBAY_DATABASE_URL", url),
+        None => command.env_remove("PATCHBAY_DATABASE_URL"),
+    };
+    command
+}
+
+fn capture(reader: impl std::io::Read + Send + 'static) -> Arc<Mutex<String>> {
+    let text = Arc::new(Mutex::new(String::new()));
+    let sink = text.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(reader).lines().map_while(Result::ok) {
+            let mut sink = sink.lock().unwrap();
+            sink.push_str(&line);
+            sink.push('\n');
+        }
+    });
+    text
+}
+
+fn serve(data_dir: &std::path::Path, database_url: Option<&str>) -> Served {
+    let mut child = command(data_dir, database_url)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let stdout = capture(child.stdout.take().unwrap());
+    let stderr = capture(child.stderr.take().unwrap());
+    let started = Instant::now();
+    let port = loop {
+        let logs = stderr.lock().unwrap().clone();
+        if let Some(line) = logs.lines().find(|l| l.contains("Patchbay is listening")) {
+            let log: Value = serde_json::from_str(line).expect("JSON log lines");
+            let address = log["fields"]["address"]
+                .as_str()
+                .expect("the address is logged");
+            break address.rsplit(':').next().unwrap().parse().unwrap();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the server did not start:\n{logs}"
+        );
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the server exited with {status}:\n{logs}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Served {
+        child,
+        stdout,
+        stderr,
+        port,
+    }
+}
+
+impl Served {
+    /// Sends SIGTERM and waits for a clean exit; returns (stdout, stderr).
+    fn stop(mut self) -> (String, String) {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = self.child.wait().unwrap();
+        assert!(
+            status.success(),
+            "a SIGTERM stops the server cleanly, got {status}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        let stdout = self.stdout.lock().unwrap().clone();
+        let stderr = self.stderr.lock().unwrap().clone();
+        (stdout, stderr)
+    }
+}
+
+fn keys_in(text: &str) -> Vec<String> {
+    let mut keys: Vec<String> = text
+        .match_indices("pb_live_")
+        .map(|(i, _)| {
+            text[i..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect()
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+async fn viewer_status(port: u16, key: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/graphql"))
+        .bearer_auth(key)
+        .json(&json!({ "query": "{ viewer { name } }" }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn the_first_start_prints_a_working_admin_key_once_and_never_logs_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = match std::env::var("PATCHBAY_TEST_DATABASE_URL") {
+        Ok(_) => Some(crate::helpers::fresh_database_url(&dir).await),
+        Err(_) => None,
+    };
+
+    let first = serve(dir.path(), database_url.as_deref());
+    let port = first.port;
+    let key = {
+        let started = Instant::now();
+        loop {
+            let printed = keys_in(&first.stdout.lock().unwrap());
+            if let Some(key) = printed.first() {
+                assert_eq!(printed.len(), 1, "one key is printed");
+                break key.clone();
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no key printed"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    assert_eq!(
+        viewer_status(port, &key).await,
+        200,
+        "the printed key works"
+    );
+    let (stdout, stderr) = first.stop();
+    assert!(
+        stdout.contains("curl"),
+        "a ready-to-paste curl example is printed:\n{stdout}"
+    );
+    assert!(
+        !stderr.contains(&key),
+        "the key must never reach the log stream"
+    );
+    assert!(
+        stderr.contains("PATCHBAY_MASTER_KEY is not set"),
+        "a warning names the generated master key"
+    );
+    assert!(dir.path().join("master.key").exists());
+    if database_url.is_none() {
+        assert!(
+            dir.path().join("patchbay.db").exists(),
+            "SQLite lives in the data directory"
+        );
+    }
+
+    let second = serve(dir.path(), database_url.as_deref());
+    assert_eq!(
+        viewer_status(second.port, &key).await,
+        200,
+        "the key survives a restart"
+    );
+    let (stdout, stderr) = second.stop();
+    assert!(
+        keys_in(&stdout).is_empty(),
+        "no key is printed on later starts:\n{stdout}"
+    );
+    assert!(!stderr.contains(&key));
+}
+
+fn run(dir: &std::path::Path, database_url: Option<&str>, args: &[&str]) -> (bool, String, String) {
+    let output = command(dir, database_url)
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn help_lists_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, stdout, _) = run(dir.path(), None, &["--help"]);
+    assert!(ok);
+    for command in ["serve", "migrate", "keys", "schema", "version"] {
+        assert!(
+            stdout.contains(command),
+            "--help lists `{command}`:\n{stdout}"
+        );
+    }
+    let (_, stdout, _) = run(dir.path(), None, &["serve", "--help"]);
+    for variable in [
+        "PATCHBAY_LISTEN",
+        "PATCHBAY_DATABASE_URL",
+        "PATCHBAY_DATA_DIR",
+        "PATCHBAY_MASTER_KEY",
+        "PATCHBAY_LOG_FORMAT",
+        "PATCHBAY_LOG_LEVEL",
+        "PATCHBAY_MAX_BODY_BYTES",
+        "PATCHBAY_MAX_QUERY_DEPTH",
+    ] {
+        assert!(
+            stdout.contains(variable),
+            "serve --help names {variable}:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn schema_prints_the_sdl_and_version_the_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, stdout, _) = run(dir.path(), None, &["schema"]);
+    assert!(ok);
+    assert_eq!(stdout, patchbay::graphql::sdl());
+    let (ok, stdout, _) = run(dir.path(), None, &["version"]);
+    assert!(ok);
+    assert!(stdout.contains(env!("CARGO_PKG_VERSION")));
+}
+
+#[tokio::test]
+async fn migrate_and_keys_commands_manage_the_database_without_a_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = match std::env::var("PATCHBAY_TEST_DATABASE_URL") {
+        Ok(_) => Some(crate::helpers::fresh_database_url(&dir).await),
+        Err(_) => None,
+    };
+    let url = url.as_deref();
+
+    let (ok, stdout, stderr) = run(dir.path(), url, &["migrate", "status"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("Pending"), "{stdout}");
+    let (ok, _, stderr) = run(dir.path(), url, &["migrate", "up"]);
+    assert!(ok, "{stderr}");
+    let (_, stdout, _) = run(dir.path(), url, &["migrate", "status"]);
+    assert!(
+        stdout.contains("Applied") && !stdout.contains("Pending"),
+        "{stdout}"
+    );
+
+    let (ok, stdout, stderr) = run(
+        dir.path(),
+        url,
+        &["keys", "create", "--name", "recovery", "--scopes", "*"],
+    );
+    assert!(ok, "{stderr}");
+    let key = stdout.trim().to_owned();
+    assert!(key.starts_with("pb_live_"), "{stdout}");
+    assert!(!stderr.contains(&key));
+
+    let (ok, stdout, _) = run(dir.path(), url, &["keys", "list"]);
+    assert!(ok);
+    assert!(
+        stdout.contains("recovery") && stdout.contains("active"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(&key), "listings never show the secret");
+    let id = stdout
+        .lines()
+        .find(|l| l.contains("recovery"))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let (ok, _, stderr) = run(
+        dir.path(),
+        url,
+        &["keys", "create", "--scopes", "syncs:fly"],
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("syncs:fly"),
+        "a bad scope is named: {stderr}"
+    );
+
+    let (ok, _, stderr) = run(dir.path(), url, &["keys", "revoke", &id]);
+    assert!(ok, "{stderr}");
+    let (_, stdout, _) = run(dir.path(), url, &["keys", "list"]);
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains(&id) && l.contains("revoked")),
+        "{stdout}"
+    );
+
+    let (ok, _, stderr) = run(dir.path(), url, &["migrate", "down"]);
+    assert!(ok, "{stderr}");
+    let (_, stdout, _) = run(dir.path(), url, &["migrate", "status"]);
+    assert!(stdout.contains("Pending"), "{stdout}");
+}

@@ -1,0 +1,154 @@
+//! `spawn_app()`: a real Patchbay on a random port with a fresh database and its bootstrap key.
+
+use std::sync::LazyLock;
+
+use patchbay::{
+    config::{Config, Limits},
+    server::Application,
+    state::AppState,
+};
+use sea_orm::{ConnectionTrait, Database};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio_util::sync::CancellationToken;
+
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if std::env::var_os("TEST_LOG").is_some() {
+        let _ = patchbay::telemetry::init(patchbay::config::LogFormat::Pretty, "info");
+    }
+});
+
+/// A running application and what a test needs to talk to it.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    /// The bound port.
+    pub port: u16,
+    /// The admin key created by the first start.
+    pub api_key: String,
+    /// The application's shared state (its real database and event channel).
+    pub state: AppState,
+    /// Cancelling this stops the server gracefully.
+    pub shutdown: CancellationToken,
+    /// The server task; it ends when the server has stopped.
+    pub server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    /// An HTTP client.
+    pub client: reqwest::Client,
+    /// Keeps the data directory alive as long as the app.
+    _data_dir: TempDir,
+}
+
+/// Spawns an application with the default configuration.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Spawns an application after letting the test adjust the configuration.
+pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
+    LazyLock::force(&TRACING);
+    let data_dir = tempfile::tempdir().expect("temporary directory");
+    let mut config = Config {
+        database_url: fresh_database_url(&data_dir).await,
+        data_dir: data_dir.path().to_owned(),
+        master_key: Some(SecretString::from("42".repeat(32))),
+        listen: "127.0.0.1:0".parse().expect("address"),
+        auto_migrate: true,
+        shutdown_timeout: std::time::Duration::from_secs(5),
+        limits: Limits::default(),
+    };
+    customise(&mut config);
+    let mut app = Application::build(config)
+        .await
+        .expect("the application builds");
+    let port = app.port();
+    let api_key = app
+        .take_bootstrap_key()
+        .expect("a fresh database bootstraps an admin key")
+        .secret
+        .expose_secret()
+        .to_owned();
+    let state = app.state().clone();
+    let shutdown = app.shutdown_token();
+    let server = tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        api_key,
+        state,
+        shutdown,
+        server,
+        client: reqwest::Client::new(),
+        _data_dir: data_dir,
+    }
+}
+
+/// A fresh SQLite file in `dir`, or a fresh database on `PATCHBAY_TEST_DATABASE_URL`'s server.
+pub async fn fresh_database_url(dir: &TempDir) -> String {
+    let Ok(admin_url) = std::env::var("PATCHBAY_TEST_DATABASE_URL") else {
+        return patchbay::config::default_sqlite_url(dir.path());
+    };
+    let name = format!("pb_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = Database::connect(&admin_url)
+        .await
+        .expect("PATCHBAY_TEST_DATABASE_URL is reachable");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .expect("a test database can be created");
+    admin.close().await.ok();
+    let (base, query) = match admin_url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (admin_url.as_str(), String::new()),
+    };
+    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+    format!("{server}/{name}{query}")
+}
+
+impl TestApp {
+    /// POSTs a GraphQL operation with the admin key and returns the status and JSON body.
+    pub async fn graphql(&self, query: &str, variables: Value) -> (u16, Value) {
+        self.graphql_as(&self.api_key, query, variables).await
+    }
+
+    /// POSTs a GraphQL operation with the given key.
+    pub async fn graphql_as(&self, key: &str, query: &str, variables: Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .bearer_auth(key)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
+    /// GETs a path without credentials.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("request sent")
+    }
+}
+
+/// The `extensions.code` of every error in a GraphQL response body.
+pub fn error_codes(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| {
+                    e["extensions"]["code"]
+                        .as_str()
+                        .unwrap_or("<none>")
+                        .to_owned()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
