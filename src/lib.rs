@@ -22,6 +22,10 @@ pub mod entities;
 pub mod error;
 /// The GraphQL schema, its HTTP and WebSocket transports, one module per domain.
 pub mod graphql;
+/// Failure-pattern mining, explanations and sync health (pure cores).
+pub mod insights;
+/// Field mappings: the suggestion engine (pure core).
+pub mod mapping;
 /// Prometheus metrics: HTTP requests, latency, GraphQL operations and errors.
 pub mod metrics;
 /// The HTTP application: routes, middleware, graceful shutdown.

@@ -1,0 +1,562 @@
+//! The online miner: feed messages one at a time, get each one's pattern and parameters.
+//!
+//! State is bounded by the number of patterns, not of messages: a cluster keeps its template
+//! slots and a count, never the messages themselves. The whole state serialises with serde, so
+//! a caller can persist it and resume mining later.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::mask::{Token, tokenize};
+use super::tree::{Cluster, Fit, Render, Slot, TSeg, Tree};
+
+/// Settings of the miner. The defaults serve any log; there are no per-source settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Share of token positions (0–1) that must fit a pattern for a message to join it.
+    pub similarity_threshold: f64,
+    /// A value masked by its shape (a number, an IP…) that stayed the same over at least this
+    /// many messages of a pattern is written literally (`HTTP 400`, `/crm/v3/`).
+    pub literal_after: u64,
+    /// Write typed placeholders (`<NUM>`, `<EMAIL>`…) rather than `<*>` everywhere.
+    pub typed_placeholders: bool,
+    /// Two messages differing in one plain word (`VM Started` / `VM Paused`) are different
+    /// patterns, until this many patterns differ only by the word at that same position: then
+    /// the word is a value (a user or provider name) and they merge into one.
+    pub word_values_to_merge: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            similarity_threshold: 0.5,
+            literal_after: 3,
+            typed_placeholders: true,
+            word_values_to_merge: 5,
+        }
+    }
+}
+
+/// The outcome of adding one message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Match {
+    /// Stable id of the pattern the message joined.
+    pub pattern_id: u64,
+    /// The pattern's template after this message.
+    pub template: String,
+    /// The message's values at the template's placeholders, in order.
+    pub parameters: Vec<String>,
+    /// Whether this message started the pattern.
+    pub is_new: bool,
+}
+
+/// A pattern as listed by [`Miner::patterns`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pattern {
+    /// Stable id.
+    pub id: u64,
+    /// Template with placeholders.
+    pub template: String,
+    /// Messages that joined it.
+    pub count: u64,
+}
+
+/// The serialisable part of a miner; the routing tree is rebuilt from it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct State {
+    config: Config,
+    clusters: Vec<Cluster>,
+    #[serde(default)]
+    word_groups: HashMap<String, Vec<usize>>,
+}
+
+/// Online template miner.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(from = "State", into = "State")]
+pub struct Miner {
+    config: Config,
+    clusters: Vec<Cluster>,
+    /// Patterns that differ only by one plain word at one position, by that position and the
+    /// rest of their template.
+    word_groups: HashMap<String, Vec<usize>>,
+    tree: Tree,
+}
+
+impl From<State> for Miner {
+    fn from(state: State) -> Self {
+        let mut tree = Tree::default();
+        for (i, c) in state.clusters.iter().enumerate() {
+            if c.merged_into.is_none() {
+                tree.insert(key_of_cluster(c), i);
+            }
+        }
+        Miner {
+            config: state.config,
+            clusters: state.clusters,
+            word_groups: state.word_groups,
+            tree,
+        }
+    }
+}
+
+impl From<Miner> for State {
+    fn from(m: Miner) -> Self {
+        State {
+            config: m.config,
+            clusters: m.clusters,
+            word_groups: m.word_groups,
+        }
+    }
+}
+
+impl Default for Miner {
+    fn default() -> Self {
+        Miner::new(Config::default())
+    }
+}
+
+impl Miner {
+    /// A miner with no patterns yet.
+    pub fn new(config: Config) -> Miner {
+        Miner {
+            config,
+            clusters: Vec::new(),
+            word_groups: HashMap::new(),
+            tree: Tree::default(),
+        }
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Adds one message: it joins the most similar pattern or starts a new one.
+    pub fn add(&mut self, message: &str) -> Match {
+        let tokens = tokenize(message);
+        let key = Tree::key(&tokens);
+        let mut found = self.best(&tokens, &key);
+        if found.join.is_none() && found.sibling.is_none() {
+            found.join = self.across_leaves(&tokens, &key);
+        }
+        let (mut index, is_new) = match found.join {
+            Some(i) => {
+                let c = &mut self.clusters[i];
+                let mut changed = false;
+                for (slot, tok) in c.slots.iter_mut().zip(&tokens) {
+                    changed |= slot.absorb(tok);
+                }
+                c.count += 1;
+                // The count decides whether repeated URLs are shown, once.
+                if changed || c.count == self.config.literal_after {
+                    c.cache = None;
+                }
+                (i, false)
+            }
+            None => {
+                let id = self.clusters.len() as u64;
+                let slots = tokens.iter().map(Slot::from_token).collect();
+                self.clusters.push(Cluster {
+                    id,
+                    slots,
+                    count: 1,
+                    route: key.1.clone(),
+                    cache: None,
+                    merged_into: None,
+                });
+                let i = self.clusters.len() - 1;
+                self.tree.insert(key, i);
+                (i, true)
+            }
+        };
+        if let (true, Some((sibling, pos))) = (is_new, found.sibling) {
+            index = self.group_word_sibling(index, sibling, pos);
+        }
+        let template = match &self.clusters[index].cache {
+            Some(t) => t.clone(),
+            None => {
+                let t = self.render(&self.clusters[index]);
+                self.clusters[index].cache = Some(t.clone());
+                t
+            }
+        };
+        let c = &self.clusters[index];
+        Match {
+            pattern_id: c.id,
+            template,
+            parameters: self.parameters(c, &tokens),
+            is_new,
+        }
+    }
+
+    /// Finds the pattern `message` would join, without changing anything.
+    pub fn find(&self, message: &str) -> Option<Match> {
+        let tokens = tokenize(message);
+        let key = Tree::key(&tokens);
+        let c = &self.clusters[self.best(&tokens, &key).join?];
+        Some(Match {
+            pattern_id: c.id,
+            template: self.render(c),
+            parameters: self.parameters(c, &tokens),
+            is_new: false,
+        })
+    }
+
+    /// Every pattern with its count, in the order they were first seen (merged ones excluded).
+    pub fn patterns(&self) -> Vec<Pattern> {
+        self.clusters
+            .iter()
+            .filter(|c| c.merged_into.is_none())
+            .map(|c| Pattern {
+                id: c.id,
+                template: self.render(c),
+                count: c.count,
+            })
+            .collect()
+    }
+
+    /// The id pattern `id` goes by now: patterns found to differ only by a value are merged,
+    /// and the merged ones point to the one they joined.
+    pub fn resolve(&self, id: u64) -> u64 {
+        let mut id = id;
+        // Each merge points to an older pattern, so the chain ends.
+        while let Some(next) = usize::try_from(id)
+            .ok()
+            .and_then(|i| self.clusters.get(i))
+            .and_then(|c| c.merged_into)
+        {
+            id = next;
+        }
+        id
+    }
+
+    /// The current template of pattern `id` (or of the pattern it was merged into).
+    pub fn template(&self, id: u64) -> Option<String> {
+        self.clusters
+            .get(usize::try_from(self.resolve(id)).ok()?)
+            .map(|c| self.render(c))
+    }
+
+    /// Number of patterns.
+    pub fn len(&self) -> usize {
+        self.clusters
+            .iter()
+            .filter(|c| c.merged_into.is_none())
+            .count()
+    }
+
+    /// Whether no message was added yet.
+    pub fn is_empty(&self) -> bool {
+        self.clusters.is_empty()
+    }
+
+    fn render_opts(&self) -> Render {
+        Render {
+            literal_after: self.config.literal_after,
+            typed: self.config.typed_placeholders,
+        }
+    }
+
+    fn render(&self, c: &Cluster) -> String {
+        let mut out = String::new();
+        for (i, slot) in c.slots.iter().enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            slot.render(c.count, self.render_opts(), &mut out);
+        }
+        out
+    }
+
+    fn parameters(&self, c: &Cluster, tokens: &[Token<'_>]) -> Vec<String> {
+        let mut out = Vec::new();
+        for (slot, tok) in c.slots.iter().zip(tokens) {
+            slot.parameters(tok, c.count, self.render_opts(), &mut out);
+        }
+        out
+    }
+
+    /// A cluster of another leaf this message may join when its first token is a name that
+    /// varies (`com.apple.cache.daily:` / `com.apple.safari.update:`): same token count, same
+    /// leading segment, no plain word differing, and nearly all other tokens fitting. The cluster
+    /// is then also routed under this message's first token.
+    fn across_leaves(&mut self, tokens: &[Token<'_>], key: &(usize, String)) -> Option<usize> {
+        let n = tokens.len();
+        let first = tokens.first()?;
+        if n < 3 || is_word_token(first) || key.1 == "<*>" {
+            return None;
+        }
+        let lead = first.segments.first().map(|s| first.text(s))?;
+        let mut best: Option<(usize, usize)> = None;
+        for &i in self.tree.leaves_of_len(n) {
+            let c = &self.clusters[i];
+            let same_lead = matches!(c.slots[0].0.first(), Some(TSeg::Lit(l)) if l == lead);
+            if !same_lead || c.slots[0].is_word() {
+                continue;
+            }
+            let mut fits = 0;
+            let mut hard = false;
+            for (slot, tok) in c.slots[1..].iter().zip(&tokens[1..]) {
+                match slot.fit(tok) {
+                    Fit::Exact | Fit::Wild => fits += 1,
+                    Fit::Miss => {
+                        if slot.is_word() && is_word_token(tok) {
+                            hard = true;
+                            break;
+                        }
+                    }
+                }
+            }
+            if !hard
+                && fits as f64 >= ACROSS_LEAVES * (n - 1) as f64
+                && best.is_none_or(|(_, f)| fits > f)
+            {
+                best = Some((i, fits));
+            }
+        }
+        let (i, _) = best?;
+        self.tree.insert(key.clone(), i);
+        Some(i)
+    }
+
+    /// Records that new cluster `new` differs from `sibling` only by the word at `pos`; once
+    /// enough such patterns exist, merges them into the oldest. Returns where `new` is now.
+    fn group_word_sibling(&mut self, new: usize, sibling: usize, pos: usize) -> usize {
+        let mut signature = format!("{}|{pos}|", self.clusters[sibling].slots.len());
+        for (k, slot) in self.clusters[sibling].slots.iter().enumerate() {
+            if k != pos {
+                slot.render(
+                    u64::MAX,
+                    Render {
+                        literal_after: 0,
+                        typed: true,
+                    },
+                    &mut signature,
+                );
+            }
+            signature.push(' ');
+        }
+        let group = self.word_groups.entry(signature.clone()).or_default();
+        if group.is_empty() {
+            group.push(sibling);
+        }
+        group.push(new);
+        if group.len() < self.config.word_values_to_merge.max(2) {
+            return new;
+        }
+        let members = self.word_groups.remove(&signature).unwrap_or_default();
+        let Some((&target, rest)) = members.split_first() else {
+            return new;
+        };
+        let target_id = self.clusters[target].id;
+        for &m in rest {
+            let (count, slots) = {
+                let c = &mut self.clusters[m];
+                c.merged_into = Some(target_id);
+                (c.count, std::mem::take(&mut c.slots))
+            };
+            let key = (slots.len(), self.clusters[m].route.clone());
+            self.tree.remove(&key, m);
+            let t = &mut self.clusters[target];
+            t.count += count;
+            t.cache = None;
+            for (ts, ms) in t.slots.iter_mut().zip(&slots) {
+                ts.merge(ms);
+            }
+            self.clusters[m].slots = slots;
+        }
+        target
+    }
+
+    /// The most similar cluster of the message's leaf, if similar enough, and a cluster that
+    /// differs from the message only by one plain word, if any.
+    fn best(&self, tokens: &[Token<'_>], key: &(usize, String)) -> Candidates {
+        let n = tokens.len();
+        let mut best: Option<(usize, f64, usize)> = None;
+        let mut sibling = None;
+        for &i in self.tree.leaf(key) {
+            let c = &self.clusters[i];
+            let (mut exact, mut wild) = (0usize, 0usize);
+            let mut hard = None;
+            let mut hard_count = 0;
+            for (k, (slot, tok)) in c.slots.iter().zip(tokens).enumerate() {
+                match slot.fit(tok) {
+                    Fit::Exact => exact += 1,
+                    Fit::Wild => wild += 1,
+                    Fit::Miss => {
+                        if slot.is_word() && is_word_token(tok) {
+                            hard = Some(k);
+                            hard_count += 1;
+                        }
+                    }
+                }
+            }
+            if let Some(k) = hard {
+                if hard_count == 1 && exact + wild + 1 == n && sibling.is_none() {
+                    sibling = Some((i, k));
+                }
+                continue;
+            }
+            let score = if n == 0 {
+                1.0
+            } else {
+                (exact + wild) as f64 / n as f64
+            };
+            if best.is_none_or(|(_, s, e)| score > s || (score == s && exact > e)) {
+                best = Some((i, score, exact));
+            }
+        }
+        let join = best
+            .filter(|(_, s, _)| *s >= self.config.similarity_threshold)
+            .map(|(i, _, _)| i);
+        Candidates { join, sibling }
+    }
+}
+
+/// Share of the tokens after the first that must fit for a message to join a cluster of another
+/// leaf: higher than the similarity threshold, as the first token already differs.
+const ACROSS_LEAVES: f64 = 0.9;
+
+/// What [`Miner::best`] found.
+struct Candidates {
+    /// The cluster to join.
+    join: Option<usize>,
+    /// A cluster differing only by the plain word at this position.
+    sibling: Option<(usize, usize)>,
+}
+
+/// A cluster's leaf key, from its first slot as it was created. A generalised first slot keeps
+/// the routing of the message that started it, which is what later messages are routed by.
+fn key_of_cluster(c: &Cluster) -> (usize, String) {
+    (c.slots.len(), c.route.clone())
+}
+
+/// Whether a token is a plain word (letters, maybe closing punctuation): two different plain
+/// words at one position usually mean two different messages, not one value.
+fn is_word_token(tok: &Token<'_>) -> bool {
+    let t = tok.raw.trim_start_matches(['"', '\'', '(', '[', '{']);
+    let t = t.trim_end_matches(['.', ',', ':', ';', '!', '?', '"', '\'', ')', ']', '}']);
+    !t.is_empty() && t.chars().all(char::is_alphabetic)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Mines `messages` and checks each one's final template.
+    fn check(messages: &[&str], expected: &[&str]) {
+        let mut miner = Miner::default();
+        let ids: Vec<u64> = messages.iter().map(|m| miner.add(m).pattern_id).collect();
+        let got: Vec<String> = ids
+            .iter()
+            .map(|&id| miner.template(id).unwrap_or_default())
+            .collect();
+        assert_eq!(got, expected, "mining {messages:?}");
+    }
+
+    #[test]
+    fn groups_messages_of_one_template() {
+        check(
+            &[
+                "Took 12 seconds to spawn",
+                "Took 7 seconds to spawn",
+                "Took 3 seconds to destroy",
+            ],
+            &[
+                "Took <NUM> seconds to spawn",
+                "Took <NUM> seconds to spawn",
+                "Took <NUM> seconds to destroy",
+            ],
+        );
+        check(
+            &[
+                "session opened for user=root",
+                "session opened for user=bob",
+            ],
+            &["session opened for user=<*>", "session opened for user=<*>"],
+        );
+        check(
+            &[
+                "salesforce: missing: [Email, Name] now",
+                "salesforce: missing: [Name] now",
+            ],
+            &[
+                "salesforce: missing: [<*>] now",
+                "salesforce: missing: [<*>] now",
+            ],
+        );
+        check(
+            &[
+                "stripe: 404 No such customer: 'cus_eKdNnFRIBXuDL7'",
+                "stripe: 404 No such customer: 'cus_JbW56eCuNGMGmS'",
+            ],
+            &[
+                "stripe: 404 No such customer: '<ID>'",
+                "stripe: 404 No such customer: '<ID>'",
+            ],
+        );
+    }
+
+    #[test]
+    fn merges_patterns_once_a_word_takes_many_values() {
+        let providers = ["slack", "hubspot", "github", "stripe", "xero", "slack"];
+        let messages: Vec<String> = providers
+            .iter()
+            .map(|p| format!("signature mismatch for ({p} event 7"))
+            .collect();
+        let refs: Vec<&str> = messages.iter().map(String::as_str).collect();
+        let expected = vec!["signature mismatch for (<*> event <NUM>"; providers.len()];
+        check(&refs, &expected);
+    }
+
+    #[test]
+    fn merges_a_size_with_its_unit_only_when_the_unit_varies() {
+        check(
+            &["memory 512 MB, used 12 MB", "memory 2048 MB, used 8 MB"],
+            &[
+                "memory <NUM> MB, used <NUM> MB",
+                "memory <NUM> MB, used <NUM> MB",
+            ],
+        );
+        check(
+            &["size 12 KB, ok", "size 3 B, ok"],
+            &["size <*>, ok", "size <*>, ok"],
+        );
+    }
+
+    #[test]
+    fn extracts_parameters() {
+        let mut miner = Miner::default();
+        miner.add("connect to 10.0.0.1:8080 failed after 3 tries");
+        let m = miner.add("connect to 10.0.0.2:9090 failed after 5 tries");
+        assert_eq!(m.template, "connect to <IP>:<NUM> failed after <NUM> tries");
+        assert_eq!(m.parameters, ["10.0.0.2", "9090", "5"]);
+        assert!(!m.is_new);
+        let user = miner.add("login user=alice ok");
+        assert!(user.is_new);
+        let bob = miner.add("login user=bob ok");
+        assert_eq!(bob.parameters, ["bob"]);
+    }
+
+    #[test]
+    fn state_round_trips() -> Result<(), serde_json::Error> {
+        let mut miner = Miner::default();
+        for m in ["a 1 b", "a 2 b", "x y z", "x q z"] {
+            miner.add(m);
+        }
+        let json = serde_json::to_string(&miner)?;
+        let mut restored: Miner = serde_json::from_str(&json)?;
+        assert_eq!(restored.patterns(), miner.patterns());
+        let next = restored.add("a 3 b");
+        assert_eq!((next.pattern_id, next.is_new), (0, false));
+        Ok(())
+    }
+
+    #[test]
+    fn config_rejects_unknown_fields() {
+        assert!(serde_json::from_str::<Config>(r#"{"similarity": 0.3}"#).is_err());
+        assert!(serde_json::from_str::<Config>("{}").is_ok_and(|c| c == Config::default()));
+    }
+}

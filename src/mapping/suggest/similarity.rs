@@ -1,0 +1,590 @@
+//! Name similarity: fields become weighted terms (leaf words weigh most, rare words more than
+//! common ones), and two fields are as similar as their terms can be paired up.
+
+use std::collections::{HashMap, HashSet};
+
+use super::dictionary::{Dictionary, Term, Token};
+use super::normalise::{split_compound, stem};
+use super::tokenize::split_path;
+
+/// Weight of a term by how far its segment is from the leaf: the leaf names the field, the
+/// parents give context (`BillAddr.City` vs `ShipAddr.City`).
+const DEPTH_WEIGHT: [f64; 4] = [1.0, 0.55, 0.4, 0.3];
+
+/// Wrapper words of JSON APIs that say nothing about the value (`data.attributes.email`,
+/// `Name_Detail_Data.First_Name`, `CurrencyRef.value`): they weigh little wherever they appear.
+const FILLER: &[&str] = &[
+    "data",
+    "attribute",
+    "attr",
+    "property",
+    "prop",
+    "field",
+    "record",
+    "object",
+    "obj",
+    "payload",
+    "result",
+    "response",
+    "node",
+    "edge",
+    "value",
+    "val",
+    "detail",
+    "meta",
+    "metadata",
+    "info",
+];
+
+/// Weight of a filler word relative to a meaningful one.
+const FILLER_WEIGHT: f64 = 0.15;
+
+/// The parents together weigh at most this share of the leaf: deep paths keep their context
+/// without drowning the leaf's own name.
+const PARENT_CAP: f64 = 0.8;
+
+/// Similarity of two terms that share a dictionary group.
+pub const SYNONYM: f64 = 0.9;
+/// Similarity of two terms linked by accepted feedback.
+pub const LEARNED: f64 = 0.85;
+
+/// A field name reduced to weighted terms.
+#[derive(Debug, Clone, Default)]
+pub struct NameRepr {
+    /// Interned term ids with their weights (depth × rarity).
+    pub terms: Vec<(u32, f64)>,
+    /// Interned ids of the leaf segment's terms.
+    pub leaf: Vec<u32>,
+    /// The leaf's words run together (`customerid`), for initialisms.
+    pub leaf_joined: String,
+    /// Share of the leaf's terms that are known words (dictionary terms): a name made of known
+    /// words that differ from the other name's is evidence against the pair, a code-like name
+    /// (`davckrcj`, `A`) is no evidence at all.
+    pub known: f64,
+    /// Number of parent segments.
+    pub depth: usize,
+}
+
+/// All distinct terms of both schemas, and a cache of their pairwise similarities.
+#[derive(Debug, Default)]
+pub struct Vocabulary {
+    /// Terms by id.
+    pub terms: Vec<Term>,
+    ids: HashMap<String, u32>,
+}
+
+impl Vocabulary {
+    fn intern(&mut self, term: Term) -> u32 {
+        let key = term.key();
+        if let Some(id) = self.ids.get(&key) {
+            return *id;
+        }
+        let id = self.terms.len() as u32;
+        self.terms.push(term);
+        self.ids.insert(key, id);
+        id
+    }
+}
+
+/// Words used to split run-together words: the dictionary's and every word of both schemas.
+pub fn compound_vocab<'a>(
+    dict: &Dictionary,
+    paths: impl Iterator<Item = &'a str>,
+) -> HashSet<String> {
+    let mut vocab = dict.vocab().clone();
+    for p in paths {
+        for seg in split_path(p) {
+            vocab.extend(
+                seg.words
+                    .into_iter()
+                    .filter(|w| w.len() >= 3 && w.chars().all(|c| c.is_ascii_alphabetic())),
+            );
+        }
+    }
+    vocab
+}
+
+/// Builds the weighted terms of every field of one schema. Rarity (inverse document frequency
+/// within the schema) lowers words that every field repeats (`properties.`, `Ref.value`).
+pub fn represent(
+    paths: &[&str],
+    dict: &Dictionary,
+    compounds: &HashSet<String>,
+    vocab: &mut Vocabulary,
+) -> Vec<NameRepr> {
+    // Per field: (term id, depth) pairs, leaf term ids, leaf words run together.
+    type Raw = (Vec<(u32, usize)>, Vec<u32>, String);
+    let mut raw: Vec<Raw> = Vec::with_capacity(paths.len());
+    let mut known_share = Vec::with_capacity(paths.len());
+    let mut depths = Vec::with_capacity(paths.len());
+    let mut df: HashMap<u32, usize> = HashMap::new();
+    for path in paths {
+        let segments = split_path(path);
+        let depth_count = segments.len();
+        depths.push(depth_count.saturating_sub(1));
+        let mut terms = Vec::new();
+        let mut leaf = Vec::new();
+        let mut leaf_joined = String::new();
+        let mut seg_tokens: Vec<Vec<Token>> = segments
+            .iter()
+            .map(|seg| {
+                let mut tokens = Vec::new();
+                for w in &seg.words {
+                    match split_compound(w, compounds, dict.short_vocab()) {
+                        Some(pieces) => tokens.extend(pieces.into_iter().map(|p| Token {
+                            stem: stem(&p),
+                            word: p,
+                        })),
+                        None => tokens.push(Token {
+                            stem: stem(w),
+                            word: w.clone(),
+                        }),
+                    }
+                }
+                tokens
+            })
+            .collect();
+        let mut leaf_phrase = None;
+        if let [.., parent, leaf_tokens] = seg_tokens.as_mut_slice() {
+            // A phrase split over the last two segments names the leaf: `phones[].number` is a
+            // phone number, `emails[].address` an e-mail address.
+            for k in 1..=parent.len().min(3) {
+                let mut span: Vec<Token> = parent[parent.len() - k..].to_vec();
+                span.extend(leaf_tokens.iter().cloned());
+                if let Some(group) = dict.whole_phrase(&span) {
+                    parent.truncate(parent.len() - k);
+                    leaf_phrase = Some(Term {
+                        text: span
+                            .iter()
+                            .map(|t| t.word.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                        stems: span.iter().map(|t| t.stem.clone()).collect(),
+                        groups: vec![group],
+                    });
+                    break;
+                }
+            }
+        }
+        for (i, tokens) in seg_tokens.iter().enumerate() {
+            let depth = depth_count - 1 - i;
+            let seg = &segments[i];
+            let seg_terms = match (&leaf_phrase, depth) {
+                (Some(term), 0) => vec![term.clone()],
+                _ => dict.terms(tokens),
+            };
+            for term in seg_terms {
+                let id = vocab.intern(term);
+                terms.push((id, depth));
+                if depth == 0 {
+                    leaf.push(id);
+                }
+            }
+            if depth == 0 {
+                leaf_joined = seg.words.concat();
+            }
+        }
+        let known = leaf
+            .iter()
+            .filter(|id| {
+                vocab.terms.get(**id as usize).is_some_and(|t| {
+                    !t.groups.is_empty()
+                        || t.text
+                            .split(' ')
+                            .all(|w| w.len() >= 3 && dict.vocab().contains(w))
+                })
+            })
+            .count();
+        known_share.push(if leaf.is_empty() {
+            0.0
+        } else {
+            known as f64 / leaf.len() as f64
+        });
+        let mut seen = HashSet::new();
+        for (id, _) in &terms {
+            if seen.insert(*id) {
+                *df.entry(*id).or_default() += 1;
+            }
+        }
+        raw.push((terms, leaf, leaf_joined));
+    }
+    let n = paths.len().max(1) as f64;
+    raw.into_iter()
+        .zip(known_share)
+        .zip(depths)
+        .map(|(((terms, leaf, leaf_joined), known), depth)| {
+            let mut terms: Vec<(u32, f64, usize)> = terms
+                .into_iter()
+                .map(|(id, depth)| {
+                    let idf = (1.0 + n / df.get(&id).copied().unwrap_or(1) as f64).ln();
+                    let filler = vocab.terms.get(id as usize).is_some_and(|t| {
+                        t.stems.len() == 1 && FILLER.contains(&t.stems[0].as_str())
+                    });
+                    let w = DEPTH_WEIGHT[depth.min(DEPTH_WEIGHT.len() - 1)]
+                        * idf
+                        * if filler { FILLER_WEIGHT } else { 1.0 };
+                    (id, w, depth)
+                })
+                .collect();
+            let leaf_sum: f64 = terms.iter().filter(|t| t.2 == 0).map(|t| t.1).sum();
+            let parent_sum: f64 = terms.iter().filter(|t| t.2 > 0).map(|t| t.1).sum();
+            if leaf_sum > 0.0 && parent_sum > PARENT_CAP * leaf_sum {
+                let scale = PARENT_CAP * leaf_sum / parent_sum;
+                for t in terms.iter_mut().filter(|t| t.2 > 0) {
+                    t.1 *= scale;
+                }
+            }
+            let terms = terms.into_iter().map(|(id, w, _)| (id, w)).collect();
+            NameRepr {
+                terms,
+                leaf,
+                leaf_joined,
+                known,
+                depth,
+            }
+        })
+        .collect()
+}
+
+/// Largest dense similarity table (source terms × target terms) before falling back to a map.
+const DENSE_LIMIT: usize = 4_000_000;
+
+/// Pairwise term similarities between the source's and the target's vocabularies, computed on
+/// first use. A dense table keeps the inner loop of 500 × 500-field schemas free of hashing.
+pub struct TermCache<'a> {
+    vocab: &'a Vocabulary,
+    learned: &'a HashSet<(String, String)>,
+    row: Vec<u32>,
+    col: Vec<u32>,
+    cols: usize,
+    dense: Vec<f32>,
+    sparse: HashMap<(u32, u32), f64>,
+}
+
+const NONE: u32 = u32::MAX;
+
+impl<'a> TermCache<'a> {
+    /// A cache over one vocabulary, with token correspondences learned from feedback.
+    /// `source` and `target` are the fields whose term pairs will be asked for most.
+    pub fn new(
+        vocab: &'a Vocabulary,
+        learned: &'a HashSet<(String, String)>,
+        source: &[NameRepr],
+        target: &[NameRepr],
+    ) -> Self {
+        let local = |fields: &[NameRepr]| {
+            let mut map = vec![NONE; vocab.terms.len()];
+            let mut n = 0u32;
+            for f in fields {
+                for (id, _) in &f.terms {
+                    if let Some(slot) = map.get_mut(*id as usize).filter(|s| **s == NONE) {
+                        *slot = n;
+                        n += 1;
+                    }
+                }
+            }
+            (map, n as usize)
+        };
+        let (row, rows) = local(source);
+        let (col, cols) = local(target);
+        let dense = if rows * cols <= DENSE_LIMIT {
+            vec![-1.0; rows * cols]
+        } else {
+            Vec::new()
+        };
+        TermCache {
+            vocab,
+            learned,
+            row,
+            col,
+            cols,
+            dense,
+            sparse: HashMap::new(),
+        }
+    }
+
+    /// Similarity of two interned terms.
+    pub fn sim(&mut self, a: u32, b: u32) -> f64 {
+        if a == b {
+            return 1.0;
+        }
+        let slot = match (self.row.get(a as usize), self.col.get(b as usize)) {
+            (Some(&r), Some(&c)) if r != NONE && c != NONE && !self.dense.is_empty() => {
+                Some(r as usize * self.cols + c as usize)
+            }
+            _ => None,
+        };
+        if let Some(i) = slot {
+            let v = self.dense[i];
+            if v >= 0.0 {
+                return f64::from(v);
+            }
+        } else if let Some(s) = self.sparse.get(&(a, b)) {
+            return *s;
+        }
+        let (ta, tb) = (&self.vocab.terms[a as usize], &self.vocab.terms[b as usize]);
+        let s = term_sim(ta, tb, self.learned);
+        match slot {
+            Some(i) => self.dense[i] = s as f32,
+            None => {
+                self.sparse.insert((a, b), s);
+            }
+        }
+        s
+    }
+
+    /// Start of a source term's row in the dense table, if it has one.
+    fn row_of(&self, a: u32) -> Option<usize> {
+        match self.row.get(a as usize) {
+            Some(&r) if r != NONE && !self.dense.is_empty() => Some(r as usize * self.cols),
+            _ => None,
+        }
+    }
+
+    /// `sim(a, b)` for a source term whose dense row starts at `row`.
+    fn sim_in_row(&mut self, row: usize, a: u32, b: u32) -> f64 {
+        let c = match self.col.get(b as usize) {
+            Some(&c) if c != NONE => c as usize,
+            _ => return self.sim(a, b),
+        };
+        let v = self.dense[row + c];
+        if v >= 0.0 {
+            return f64::from(v);
+        }
+        self.sim(a, b)
+    }
+
+    /// Word correspondences learned from feedback.
+    pub fn learned(&self) -> &HashSet<(String, String)> {
+        self.learned
+    }
+
+    /// The term behind an id.
+    pub fn term(&self, id: u32) -> Option<&Term> {
+        self.vocab.terms.get(id as usize)
+    }
+}
+
+/// Similarity of two terms: equal stems, dictionary synonyms, learned correspondences,
+/// abbreviations (`qty`/`quantity`), shared words of phrases, and spelling variants.
+pub fn term_sim(a: &Term, b: &Term, learned: &HashSet<(String, String)>) -> f64 {
+    if a.stems == b.stems {
+        return 1.0;
+    }
+    if a.groups.iter().any(|g| b.groups.contains(g)) {
+        return SYNONYM;
+    }
+    if !learned.is_empty() {
+        let (ka, kb) = (a.key(), b.key());
+        if learned.contains(&(ka.clone(), kb.clone())) || learned.contains(&(kb, ka)) {
+            return LEARNED;
+        }
+    }
+    if a.stems.len() > 1 || b.stems.len() > 1 {
+        // Phrases that share words (`display name` / `name`) are partly alike.
+        let common = a.stems.iter().filter(|s| b.stems.contains(s)).count();
+        // Sharing the head word (`txn date` / `date`) says more than sharing a modifier.
+        let head = if a.stems.last() == b.stems.last() {
+            0.15
+        } else {
+            0.0
+        };
+        return 0.8 * common as f64 / a.stems.len().max(b.stems.len()) as f64 + head;
+    }
+    let (wa, wb) = (a.text.as_str(), b.text.as_str());
+    let (short, long) = if wa.len() <= wb.len() {
+        (wa, wb)
+    } else {
+        (wb, wa)
+    };
+    if let Some(s) = abbreviation(short, long) {
+        return s;
+    }
+    if short.len() >= 4 && wa.chars().next() == wb.chars().next() {
+        let jw = strsim::jaro_winkler(wa, wb);
+        if jw >= 0.9 {
+            return (0.5 + (jw - 0.9) * 3.5).min(0.85);
+        }
+    }
+    0.0
+}
+
+/// Whether `short` abbreviates `long` (same first letter, letters in order: `qty`/`quantity`,
+/// `dept`/`department`, `cid`/`customerid`), and how strongly.
+pub fn abbreviation(short: &str, long: &str) -> Option<f64> {
+    if short.is_empty() || long.len() < short.len() + 2 || !short.chars().all(|c| c.is_alphabetic())
+    {
+        return None;
+    }
+    if short.chars().next() != long.chars().next() {
+        return None;
+    }
+    let mut rest = long.chars();
+    if !short.chars().all(|c| rest.any(|d| d == c)) {
+        return None;
+    }
+    Some(match short.chars().count() {
+        1 => 0.35,
+        2 => 0.5,
+        _ => 0.75,
+    })
+}
+
+/// Similarity of two field names, 0..1: each side's terms are paired with their best match on
+/// the other side, weighted, in both directions.
+pub fn name_sim(a: &NameRepr, b: &NameRepr, cache: &mut TermCache<'_>) -> f64 {
+    // Best match of each term on the other side, both directions, from one pass over the pairs.
+    let mut best_b = [0.0f64; 32];
+    let (mut num, mut den) = (0.0, 0.0);
+    for (ta, wa) in &a.terms {
+        let row = cache.row_of(*ta);
+        let mut best = 0.0f64;
+        for (k, (tb, _)) in b.terms.iter().enumerate() {
+            let s = match row {
+                Some(r) => cache.sim_in_row(r, *ta, *tb),
+                None => cache.sim(*ta, *tb),
+            };
+            best = best.max(s);
+            if let Some(slot) = best_b.get_mut(k) {
+                *slot = slot.max(s);
+            }
+        }
+        num += wa * best;
+        den += wa;
+    }
+    for (k, (_, wb)) in b.terms.iter().enumerate() {
+        num += wb * best_b.get(k).copied().unwrap_or(0.0);
+        den += wb;
+    }
+    let full = if den > 0.0 { num / den } else { 0.0 };
+    if a.leaf.len() == 1 || b.leaf.len() == 1 {
+        full.max(initialism(a, b, cache))
+            .max(initialism(b, a, cache))
+    } else {
+        full
+    }
+}
+
+/// A one-word leaf that abbreviates the other leaf's words run together (`CID` / `CustomerID`).
+fn initialism(a: &NameRepr, b: &NameRepr, cache: &TermCache<'_>) -> f64 {
+    let [only] = a.leaf.as_slice() else {
+        return 0.0;
+    };
+    if b.leaf.len() < 2 {
+        return 0.0;
+    }
+    let Some(term) = cache.term(*only) else {
+        return 0.0;
+    };
+    if term.stems.len() != 1 || !term.groups.is_empty() || term.text.len() > 5 {
+        return 0.0;
+    }
+    match abbreviation(&term.text, &b.leaf_joined) {
+        Some(s) if term.text.len() >= 2 => s * 0.9,
+        _ => 0.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::dictionary::builtin;
+    use super::*;
+
+    fn sims(sources: &[&str], targets: &[&str]) -> Vec<Vec<f64>> {
+        let dict = builtin();
+        let compounds = compound_vocab(dict, sources.iter().chain(targets).copied());
+        let mut vocab = Vocabulary::default();
+        let s = represent(sources, dict, &compounds, &mut vocab);
+        let t = represent(targets, dict, &compounds, &mut vocab);
+        let learned = HashSet::new();
+        let mut cache = TermCache::new(&vocab, &learned, &s, &t);
+        s.iter()
+            .map(|a| t.iter().map(|b| name_sim(a, b, &mut cache)).collect())
+            .collect()
+    }
+
+    /// `expected` names, for each source, the target it should be most similar to.
+    fn check(sources: &[&str], targets: &[&str], expected: &[&str]) {
+        let m = sims(sources, targets);
+        for (i, row) in m.iter().enumerate() {
+            let best = row
+                .iter()
+                .enumerate()
+                .max_by(|x, y| x.1.total_cmp(y.1))
+                .map(|(j, _)| targets[j]);
+            assert_eq!(
+                best,
+                Some(expected[i]),
+                "best target for {} (scores {row:?})",
+                sources[i]
+            );
+        }
+    }
+
+    #[test]
+    fn parent_context_separates_billing_from_shipping() {
+        check(
+            &["BillAddr.City", "ShipAddr.City", "BillAddr.PostalCode"],
+            &[
+                "shipping_address.city",
+                "billing_address.city",
+                "billing_address.zip",
+            ],
+            &[
+                "billing_address.city",
+                "shipping_address.city",
+                "billing_address.zip",
+            ],
+        );
+    }
+
+    #[test]
+    fn synonyms_abbreviations_and_initialisms_match() {
+        check(
+            &[
+                "fname",
+                "CID",
+                "qty",
+                "MetaData.CreateTime",
+                "department_uuid",
+                "PrimaryPhone.FreeFormNumber",
+                "Fax.FreeFormNumber",
+            ],
+            &[
+                "first_name",
+                "CustomerID",
+                "quantity",
+                "created_at",
+                "department.id",
+                "phone",
+                "fax",
+            ],
+            &[
+                "first_name",
+                "CustomerID",
+                "quantity",
+                "created_at",
+                "department.id",
+                "phone",
+                "fax",
+            ],
+        );
+    }
+
+    #[test]
+    fn abbreviations() {
+        let table = [
+            ("qty", "quantity", true),
+            ("dept", "department", true),
+            ("xq", "quantity", false),
+            ("qty", "qt", false),
+        ];
+        for (s, l, expected) in table {
+            assert_eq!(
+                abbreviation(s, l).is_some(),
+                expected,
+                "abbreviation({s}, {l})"
+            );
+        }
+    }
+}
