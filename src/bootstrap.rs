@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use crate::{
     Result,
     auth::{
-        Scope,
+        Resource, Scope,
         api_key::KeyKind,
         store::{self, NewKey},
     },
@@ -44,8 +44,9 @@ pub async fn first_start(db: &DatabaseConnection) -> Result<Option<BootstrapKey>
         NewKey {
             workspace_id: workspace.id.clone(),
             name: "bootstrap admin".into(),
-            scopes: vec![Scope::All],
+            scopes: vec![Scope::All, Scope::Write(Resource::Workspaces)],
             rate_limit_per_minute: None,
+            rate_limit_burst: None,
             expires_at: None,
             kind: KeyKind::Live,
         },

@@ -236,6 +236,7 @@ async fn keys(global: &GlobalOptions, action: KeysAction) -> anyhow::Result<()> 
                     name,
                     scopes,
                     rate_limit_per_minute: rate_limit,
+                    rate_limit_burst: None,
                     expires_at: expires_in_days.map(|days| Utc::now() + Duration::days(days)),
                     kind: if test { KeyKind::Test } else { KeyKind::Live },
                 },
@@ -289,7 +290,7 @@ async fn keys(global: &GlobalOptions, action: KeysAction) -> anyhow::Result<()> 
             }
         }
         KeysAction::Revoke { id } => {
-            let key = store::revoke(&db, &id).await.map_err(domain)?;
+            let key = store::revoke(&db, None, &id).await.map_err(domain)?;
             println!("revoked {} ({})", key.id, key.prefix);
         }
     }

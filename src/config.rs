@@ -68,6 +68,10 @@ pub struct ServeOptions {
     #[arg(long, env = "PATCHBAY_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout_secs: u64,
 
+    /// Seconds between writes of API-key usage counters to the database.
+    #[arg(long, env = "PATCHBAY_USAGE_FLUSH_SECS", default_value_t = 10)]
+    pub usage_flush_secs: u64,
+
     #[command(flatten)]
     pub limits: Limits,
 }
@@ -90,6 +94,10 @@ pub struct Limits {
     /// Most operations accepted in one batched request.
     #[arg(long, env = "PATCHBAY_MAX_BATCH_SIZE", default_value_t = 10)]
     pub max_batch_size: usize,
+
+    /// Requests per minute of an API key created without its own limit.
+    #[arg(long, env = "PATCHBAY_DEFAULT_RATE_LIMIT", default_value_t = 600)]
+    pub default_rate_limit_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -99,6 +107,7 @@ impl Default for Limits {
             max_query_depth: 15,
             max_query_complexity: 1000,
             max_batch_size: 10,
+            default_rate_limit_per_minute: 600,
         }
     }
 }
@@ -120,6 +129,11 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// Request limits.
     pub limits: Limits,
+    /// How often usage counters are written to the database.
+    pub usage_flush_interval: Duration,
+    /// Benchmarks only: serve every request as the bootstrap admin key, without
+    /// authentication or rate limiting. The CLI never sets it.
+    pub insecure_disable_auth: bool,
 }
 
 impl GlobalOptions {
@@ -142,6 +156,8 @@ impl Config {
             auto_migrate: serve.auto_migrate,
             shutdown_timeout: Duration::from_secs(serve.shutdown_timeout_secs),
             limits: serve.limits.clone(),
+            usage_flush_interval: Duration::from_secs(serve.usage_flush_secs.max(1)),
+            insecure_disable_auth: false,
         }
     }
 }

@@ -19,10 +19,12 @@ pub enum Error {
     #[error("{0}")]
     Forbidden(String),
     /// Too many requests for this key; retry after the given number of seconds.
-    #[error("rate limit exceeded; retry after {retry_after_secs} s")]
+    #[error("rate limit of {limit} requests per minute exceeded; retry after {retry_after_secs} s")]
     RateLimited {
         /// Seconds until a request will be accepted again.
         retry_after_secs: u64,
+        /// The key's limit, in requests per minute.
+        limit: u32,
     },
     /// The object does not exist in the caller's workspace.
     #[error("{0} not found")]
@@ -140,9 +142,9 @@ impl ErrorExtensions for Error {
                 Self::InvalidInput {
                     field: Some(field), ..
                 } => extensions.set("field", field.as_str()),
-                Self::RateLimited { retry_after_secs } => {
-                    extensions.set("retryAfter", *retry_after_secs)
-                }
+                Self::RateLimited {
+                    retry_after_secs, ..
+                } => extensions.set("retryAfter", *retry_after_secs),
                 _ => {}
             }
         })

@@ -27,7 +27,10 @@ use tower_http::{
 };
 use tracing::Level;
 
+use secrecy::ExposeSecret;
+
 use crate::{
+    auth::{self, Principal, rate_limit::KeyedLimiter, usage::UsageTracker},
     bootstrap::{self, BootstrapKey},
     config::Config,
     console,
@@ -45,6 +48,8 @@ pub struct ServerState {
     pub app: AppState,
     /// The GraphQL schema.
     pub schema: PatchbaySchema,
+    /// Benchmarks only: the principal every request runs as, unauthenticated.
+    pub bypass: Option<Principal>,
 }
 
 /// A built, bound, not yet running Patchbay server.
@@ -54,6 +59,7 @@ pub struct Application {
     state: AppState,
     bootstrap: Option<BootstrapKey>,
     shutdown_timeout: Duration,
+    usage_flush_interval: Duration,
 }
 
 impl Application {
@@ -82,18 +88,35 @@ impl Application {
         let bootstrap = bootstrap::first_start(&db)
             .await
             .map_err(|e| anyhow::anyhow!("cannot bootstrap the database: {e:?}"))?;
+        let bypass = match (&bootstrap, config.insecure_disable_auth) {
+            (Some(key), true) => {
+                tracing::warn!(
+                    "authentication is disabled: every request runs as the bootstrap key"
+                );
+                Some(
+                    auth::authenticate(&db, Some(key.secret.expose_secret()))
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e:?}"))?,
+                )
+            }
+            (None, true) => anyhow::bail!("disabling authentication needs a fresh database"),
+            (_, false) => None,
+        };
         let (events, _) = broadcast::channel(1024);
         let state = AppState {
             db,
             limits: Arc::new(config.limits.clone()),
             metrics: Arc::new(Metrics::new()),
             master_key: Arc::new(master_key),
+            limiter: Arc::new(KeyedLimiter::default()),
+            usage: Arc::new(UsageTracker::default()),
             events,
             shutdown: CancellationToken::new(),
         };
         let router = router(ServerState {
             schema: graphql::build(state.clone()),
             app: state.clone(),
+            bypass,
         });
         let listener = TcpListener::bind(config.listen)
             .await
@@ -104,6 +127,7 @@ impl Application {
             state,
             bootstrap,
             shutdown_timeout: config.shutdown_timeout,
+            usage_flush_interval: config.usage_flush_interval,
         })
     }
 
@@ -148,6 +172,7 @@ impl Application {
     /// at most the configured shutdown timeout.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let token = self.state.shutdown.clone();
+        let upkeep = tokio::spawn(upkeep(self.state.clone(), self.usage_flush_interval));
         let server = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(token.clone().cancelled_owned());
         let deadline = async {
@@ -161,8 +186,38 @@ impl Application {
                 "requests still running at the shutdown timeout were dropped"
             ),
         }
+        // The upkeep task flushes usage one last time once the token is cancelled.
+        if let Err(error) = upkeep.await {
+            tracing::error!(%error, "the upkeep task failed");
+        }
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Background upkeep: writes usage counters in batches and evicts idle rate limiters,
+/// until shutdown, when it flushes a last time.
+async fn upkeep(state: AppState, flush_every: Duration) {
+    let mut ticker = tokio::time::interval(flush_every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            () = state.shutdown.cancelled() => break,
+        }
+        flush_usage(&state).await;
+        state.limiter.evict_idle(LIMITER_IDLE);
+    }
+    flush_usage(&state).await;
+}
+
+/// Rate limiters of keys idle this long are dropped; they restart with a full burst.
+const LIMITER_IDLE: Duration = Duration::from_secs(600);
+
+async fn flush_usage(state: &AppState) {
+    if let Err(error) = state.usage.flush(&state.db).await {
+        error.log();
+        tracing::warn!("API-key usage could not be written; it is kept for the next flush");
     }
 }
 

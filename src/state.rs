@@ -7,7 +7,12 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-use crate::{config::Limits, crypto::MasterKey, metrics::Metrics};
+use crate::{
+    auth::{rate_limit::KeyedLimiter, usage::UsageTracker},
+    config::Limits,
+    crypto::MasterKey,
+    metrics::Metrics,
+};
 
 /// Shared application state.
 #[derive(Clone)]
@@ -20,6 +25,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Seals stored credentials.
     pub master_key: Arc<MasterKey>,
+    /// Per-key rate limiters.
+    pub limiter: Arc<KeyedLimiter>,
+    /// API-key usage not yet written to the database.
+    pub usage: Arc<UsageTracker>,
     /// Events published to GraphQL subscriptions (and, later, the webhook outbox).
     pub events: broadcast::Sender<Event>,
     /// Cancelled on shutdown; background work stops at its next safe point.

@@ -2,7 +2,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, SqlErr,
 };
 
 use crate::{
@@ -26,14 +27,43 @@ pub async fn create(db: &impl ConnectionTrait, slug: &str, name: &str) -> Result
             "use 1 to 63 lowercase letters, digits and dashes",
         ));
     }
-    Ok(entity::ActiveModel {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Error::invalid_field("name", "use 1 to 100 characters"));
+    }
+    entity::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         slug: Set(slug.to_owned()),
         name: Set(name.to_owned()),
         created_at: Set(Utc::now()),
     }
     .insert(db)
-    .await?)
+    .await
+    .map_err(|error| match error.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            Error::Conflict(format!("a workspace with the slug `{slug}` already exists"))
+        }
+        _ => error.into(),
+    })
+}
+
+/// One page of workspaces in id (creation) order, optionally only one of them.
+pub async fn list_page(
+    db: &impl ConnectionTrait,
+    only: Option<&str>,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<entity::Model>> {
+    let mut query = Workspaces::find()
+        .order_by_asc(entity::Column::Id)
+        .limit(limit);
+    if let Some(id) = only {
+        query = query.filter(entity::Column::Id.eq(id));
+    }
+    if let Some(after) = after {
+        query = query.filter(entity::Column::Id.gt(after));
+    }
+    Ok(query.all(db).await?)
 }
 
 /// The workspace with this id.

@@ -3,6 +3,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_workspaces_and_api_keys;
+mod m20261123_000002_api_key_rotation_and_burst;
 
 /// Every migration of Patchbay, in the order they apply.
 pub struct Migrator;
@@ -10,8 +11,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(
-            m20261123_000001_workspaces_and_api_keys::Migration,
-        )]
+        vec![
+            Box::new(m20261123_000001_workspaces_and_api_keys::Migration),
+            Box::new(m20261123_000002_api_key_rotation_and_burst::Migration),
+        ]
     }
 }

@@ -2,14 +2,18 @@
 //! [`Principal`]: the key, its workspace and its scopes. Every resolver asks the principal.
 
 pub mod api_key;
+pub mod rate_limit;
 pub mod scopes;
 pub mod store;
+pub mod usage;
+
+use std::sync::Arc;
 
 use axum::http::HeaderMap;
 use chrono::Utc;
 use sea_orm::ConnectionTrait;
 
-use crate::{Error, Result};
+use crate::{Error, Result, entities::api_key as key_entity};
 pub use scopes::{Resource, Scope};
 
 /// The authenticated caller of one request.
@@ -21,6 +25,8 @@ pub struct Principal {
     pub workspace_id: String,
     /// What the key may do.
     pub scopes: Vec<Scope>,
+    /// The key's row as read when the request was authenticated.
+    pub key: Arc<key_entity::Model>,
 }
 
 impl Principal {
@@ -56,6 +62,36 @@ pub fn bearer(value: &str) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// Authenticates a presented key and counts the request against the key's rate limit:
+/// the gate every GraphQL request (HTTP or WebSocket) passes before the engine runs.
+pub async fn admit(
+    state: &crate::state::AppState,
+    token: Option<&str>,
+) -> Result<(Principal, rate_limit::Decision)> {
+    let principal = authenticate(&state.db, token).await?;
+    let per_minute = principal
+        .key
+        .rate_limit_per_minute
+        .map_or(state.limits.default_rate_limit_per_minute, |v| {
+            v.unsigned_abs()
+        });
+    let burst = principal.key.rate_limit_burst.map(i32::unsigned_abs);
+    let limit = rate_limit::Limit::new(per_minute, burst);
+    match state.limiter.check(&principal.key_id, limit) {
+        rate_limit::Decision::Limited {
+            limit,
+            retry_after_secs,
+        } => Err(Error::RateLimited {
+            retry_after_secs,
+            limit,
+        }),
+        allowed => {
+            state.usage.record(&principal.key_id);
+            Ok((principal, allowed))
+        }
+    }
+}
+
 /// Resolves a presented key to its principal, or `UNAUTHENTICATED`.
 ///
 /// The format and checksum are checked first, so a mistyped key costs no database read.
@@ -67,18 +103,25 @@ pub async fn authenticate(db: &impl ConnectionTrait, token: Option<&str>) -> Res
     })?;
     let hash = api_key::parse(token)
         .map_err(|e| Error::Unauthenticated(format!("malformed API key: {e}")))?;
-    let key = store::find_by_hash(db, &hash)
+    let (key, matched) = store::find_by_hash(db, &hash)
         .await?
         .ok_or_else(|| Error::Unauthenticated("unknown API key".into()))?;
+    let now = Utc::now();
     if key.revoked_at.is_some() {
         return Err(Error::Unauthenticated("this API key was revoked".into()));
     }
-    if key.expires_at.is_some_and(|at| at <= Utc::now()) {
+    if key.expires_at.is_some_and(|at| at <= now) {
         return Err(Error::Unauthenticated("this API key has expired".into()));
+    }
+    if matched == store::Matched::Previous && key.previous_valid_until.is_none_or(|at| at <= now) {
+        return Err(Error::Unauthenticated(
+            "this API key was rotated and its grace period is over".into(),
+        ));
     }
     Ok(Principal {
         scopes: scopes::parse_stored(&key.scopes)?,
-        key_id: key.id,
-        workspace_id: key.workspace_id,
+        key_id: key.id.clone(),
+        workspace_id: key.workspace_id.clone(),
+        key: Arc::new(key),
     })
 }

@@ -1,4 +1,9 @@
-//! Scopes: `resource:read`, `resource:write` (which implies read), and `*` for everything.
+//! Scopes: `resource:read`, `resource:write` (which implies read), and `*` for everything in
+//! the key's own workspace.
+//!
+//! `workspaces:read` and `workspaces:write` reach across workspaces (list every workspace,
+//! create one, create its first key), so `*` does not include them: they are granted
+//! explicitly, as the bootstrap admin key has them.
 
 use std::{fmt, str::FromStr};
 
@@ -51,7 +56,7 @@ impl Resource {
 /// One permission held by an API key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scope {
-    /// `*`: everything in the key's workspace, and workspace management.
+    /// `*`: everything in the key's own workspace (not `workspaces:*`).
     All,
     /// `resource:read`.
     Read(Resource),
@@ -62,7 +67,8 @@ pub enum Scope {
 /// Whether the granted scopes allow the needed one.
 pub fn grants(granted: &[Scope], needed: Scope) -> bool {
     granted.iter().any(|&scope| match (scope, needed) {
-        (Scope::All, _) => true,
+        (Scope::All, Scope::Read(want) | Scope::Write(want)) => want != Resource::Workspaces,
+        (Scope::All, Scope::All) => true,
         (Scope::Write(have), Scope::Read(want) | Scope::Write(want)) => have == want,
         (Scope::Read(have), Scope::Read(want)) => have == want,
         _ => false,
@@ -98,6 +104,11 @@ impl FromStr for Scope {
             _ => Err(invalid()),
         }
     }
+}
+
+/// Whether a key holding `granted` may hand out `wanted` to a new key (no escalation).
+pub fn may_grant(granted: &[Scope], wanted: &[Scope]) -> bool {
+    wanted.iter().all(|&scope| grants(granted, scope))
 }
 
 /// Parses scope strings given by a caller, naming the offending one.
@@ -148,7 +159,11 @@ mod tests {
 
     #[test]
     fn write_implies_read_and_star_implies_everything() {
-        check(&["*"], "workspaces:write", true);
+        check(&["*"], "connections:write", true);
+        check(&["*"], "workspaces:read", false);
+        check(&["*", "workspaces:write"], "workspaces:read", true);
+        check(&["*"], "*", true);
+        check(&["syncs:write"], "*", false);
         check(&["syncs:write"], "syncs:read", true);
         check(&["syncs:write"], "syncs:write", true);
         check(&["syncs:read"], "syncs:write", false);

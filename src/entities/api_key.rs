@@ -19,11 +19,18 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub scopes: String,
     pub rate_limit_per_minute: Option<i32>,
+    pub rate_limit_burst: Option<i32>,
     pub expires_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
     pub last_used_at: Option<DateTimeUtc>,
     pub usage_count: i64,
     pub created_at: DateTimeUtc,
+    /// Hash of the secret this key had before its last rotation.
+    #[sea_orm(unique)]
+    pub previous_secret_hash: Option<String>,
+    /// Until when the previous secret is still accepted.
+    pub previous_valid_until: Option<DateTimeUtc>,
+    pub rotated_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

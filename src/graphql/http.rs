@@ -16,7 +16,7 @@ use serde_json::json;
 use super::operation::{METHOD_NOT_ALLOWED, ViaGet};
 use crate::{
     Error,
-    auth::{self, Principal},
+    auth::{Principal, rate_limit::Decision},
     error::INTERNAL_MESSAGE,
     server::ServerState,
 };
@@ -41,8 +41,8 @@ pub async fn graphql_post(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let call = Call::new(&headers);
-    let principal = match call.authenticate(&server, &headers).await {
+    let mut call = Call::new(&headers);
+    let principal = match call.admit(&server, &headers).await {
         Ok(principal) => principal,
         Err(rejection) => return rejection,
     };
@@ -94,8 +94,8 @@ pub async fn graphql_get(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let call = Call::new(&headers);
-    let principal = match call.authenticate(&server, &headers).await {
+    let mut call = Call::new(&headers);
+    let principal = match call.admit(&server, &headers).await {
         Ok(principal) => principal,
         Err(rejection) => return rejection,
     };
@@ -120,10 +120,12 @@ pub async fn graphql_get(
         .await
 }
 
-/// What one HTTP call needs to answer: its request id and the format the client accepts.
+/// What one HTTP call needs to answer: its request id, the format the client accepts, and
+/// the rate-limit state to report.
 struct Call {
     request_id: String,
     modern: bool,
+    rate: Option<Decision>,
 }
 
 impl Call {
@@ -139,24 +141,22 @@ impl Call {
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .any(|v| v.contains(GRAPHQL_RESPONSE_JSON)),
+            rate: None,
         }
     }
 
-    /// Resolves the caller before the body is read: an unauthenticated call costs no parsing.
-    async fn authenticate(
-        &self,
+    /// Authenticates and rate-limits the caller before the body is read: an unauthenticated
+    /// or throttled call costs no parsing.
+    async fn admit(
+        &mut self,
         server: &ServerState,
         headers: &HeaderMap,
     ) -> Result<Principal, Response> {
-        auth::authenticate(&server.app.db, auth::token_from_headers(headers))
+        let (principal, decision) = super::admit(server, crate::auth::token_from_headers(headers))
             .await
-            .map_err(|error| self.reject_error(&error))
-    }
-
-    /// Rejects the whole call with a crate error.
-    fn reject_error(&self, error: &Error) -> Response {
-        error.log();
-        self.reject(error.status(), error.code(), error.public_message())
+            .map_err(|error| self.reject_error(&error))?;
+        self.rate = decision;
+        Ok(principal)
     }
 
     async fn execute(
@@ -295,13 +295,44 @@ impl Call {
         response
     }
 
+    /// Rejects the whole call with a crate error, adding `Retry-After` and `RateLimit-*`
+    /// headers to a rate-limit rejection.
+    fn reject_error(&self, error: &Error) -> Response {
+        error.log();
+        let mut response = self.reject(error.status(), error.code(), error.public_message());
+        if let Error::RateLimited {
+            retry_after_secs,
+            limit,
+        } = error
+        {
+            let headers = response.headers_mut();
+            headers.insert(header::RETRY_AFTER, (*retry_after_secs).into());
+            headers.insert("ratelimit-limit", (*limit).into());
+            headers.insert("ratelimit-remaining", 0.into());
+            headers.insert("ratelimit-reset", (*retry_after_secs).into());
+        }
+        response
+    }
+
     fn respond(&self, status: StatusCode, body: Vec<u8>) -> Response {
         let content_type = if self.modern {
             "application/graphql-response+json; charset=utf-8"
         } else {
             "application/json"
         };
-        (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
+        let mut response = (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
+        if let Some(Decision::Allowed {
+            limit,
+            remaining,
+            reset_secs,
+        }) = self.rate
+        {
+            let headers = response.headers_mut();
+            headers.insert("ratelimit-limit", limit.into());
+            headers.insert("ratelimit-remaining", remaining.into());
+            headers.insert("ratelimit-reset", reset_secs.into());
+        }
+        response
     }
 }
 

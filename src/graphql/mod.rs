@@ -2,16 +2,16 @@
 //!
 //! Only this module knows about GraphQL types; resolvers stay thin and call domain functions.
 
+mod api_keys;
 mod events;
 mod http;
 mod operation;
+mod pagination;
 mod viewer;
 mod workspaces;
 mod ws;
 
-use async_graphql::{
-    Context, EmptyMutation, MergedObject, MergedSubscription, Schema, SchemaBuilder,
-};
+use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 pub use http::{graphql_get, graphql_post};
 pub use ws::graphql_ws;
@@ -20,14 +20,22 @@ use crate::{Error, auth::Principal, config::Limits, error::GqlResultExt, state::
 
 /// Every query, merged from the domain modules.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(viewer::ViewerQuery);
+pub struct QueryRoot(
+    viewer::ViewerQuery,
+    api_keys::ApiKeysQuery,
+    workspaces::WorkspacesQuery,
+);
+
+/// Every mutation, merged from the domain modules.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(api_keys::ApiKeysMutation, workspaces::WorkspacesMutation);
 
 /// Every subscription, merged from the domain modules.
 #[derive(MergedSubscription, Default)]
 pub struct SubscriptionRoot(events::EventsSubscription);
 
 /// The served schema.
-pub type PatchbaySchema = Schema<QueryRoot, EmptyMutation, SubscriptionRoot>;
+pub type PatchbaySchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Builds the schema served by the application.
 pub fn build(state: AppState) -> PatchbaySchema {
@@ -39,15 +47,27 @@ pub fn sdl() -> String {
     builder(&Limits::default()).finish().sdl()
 }
 
-fn builder(limits: &Limits) -> SchemaBuilder<QueryRoot, EmptyMutation, SubscriptionRoot> {
+fn builder(limits: &Limits) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(
         QueryRoot::default(),
-        EmptyMutation,
+        MutationRoot::default(),
         SubscriptionRoot::default(),
     )
     .limit_depth(limits.max_query_depth)
     .limit_complexity(limits.max_query_complexity)
     .extension(operation::OperationGuard)
+}
+
+/// The gate before the engine: authentication and rate limiting, or the benchmark bypass.
+async fn admit(
+    server: &crate::server::ServerState,
+    token: Option<&str>,
+) -> Result<(Principal, Option<crate::auth::rate_limit::Decision>), Error> {
+    if let Some(principal) = &server.bypass {
+        return Ok((principal.clone(), None));
+    }
+    let (principal, decision) = crate::auth::admit(&server.app, token).await?;
+    Ok((principal, Some(decision)))
 }
 
 /// The caller of the current operation.

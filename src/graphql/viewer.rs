@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
 
 use super::{app, principal, workspaces::Workspace};
-use crate::{Error, auth::store, error::GqlResultExt, workspaces};
+use crate::{Error, error::GqlResultExt, workspaces};
 
 #[derive(Default)]
 pub struct ViewerQuery;
@@ -28,21 +28,17 @@ impl ViewerQuery {
     /// The API key making this request, with its workspace and scopes. Needs no scope.
     async fn viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Viewer> {
         let principal = principal(ctx)?;
-        let db = &app(ctx)?.db;
-        let key = store::find(db, &principal.workspace_id, &principal.key_id)
-            .await
-            .gql()?
-            .ok_or_else(|| Error::NotFound("API key".into()))
-            .gql()?;
-        let workspace = workspaces::find(db, &principal.workspace_id)
+        // The key row was read when the request was authenticated; no second read.
+        let key = &principal.key;
+        let workspace = workspaces::find(&app(ctx)?.db, &principal.workspace_id)
             .await
             .gql()?
             .ok_or_else(|| Error::NotFound("workspace".into()))
             .gql()?;
         Ok(Viewer {
-            id: ID(key.id),
-            name: key.name,
-            prefix: key.prefix,
+            id: ID(key.id.clone()),
+            name: key.name.clone(),
+            prefix: key.prefix.clone(),
             scopes: principal.scopes.iter().map(ToString::to_string).collect(),
             workspace: workspace.into(),
         })

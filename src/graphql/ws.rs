@@ -21,14 +21,13 @@ pub async fn graphql_ws(
     // Clients that can set headers on the upgrade may authenticate there instead.
     let header_token = auth::token_from_headers(&headers).map(str::to_owned);
     let schema = server.schema.clone();
-    let db = server.app.db.clone();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |stream| {
             GraphQLWebSocket::new(stream, schema, protocol)
                 .on_connection_init(move |payload| async move {
                     let token = token_from_payload(&payload).or(header_token);
-                    let principal = auth::authenticate(&db, token.as_deref())
+                    let (principal, _) = super::admit(&server, token.as_deref())
                         .await
                         .map_err(|error| error.extend())?;
                     let mut data = Data::default();

@@ -15,7 +15,7 @@ async fn the_bootstrap_key_sees_its_workspace_and_scopes() {
         .await;
     assert_eq!(status, 200, "{body}");
     let viewer = &body["data"]["viewer"];
-    assert_eq!(viewer["scopes"], json!(["*"]));
+    assert_eq!(viewer["scopes"], json!(["*", "workspaces:write"]));
     assert_eq!(viewer["workspace"]["slug"], "default");
     assert!(app.api_key.starts_with(viewer["prefix"].as_str().unwrap()));
 }
@@ -73,11 +73,11 @@ async fn a_revoked_key_stops_working_on_its_next_request() {
     let (status, _) = app.graphql("{ viewer { id } }", json!({})).await;
     assert_eq!(status, 200);
     let hash = patchbay::auth::api_key::hash(&app.api_key);
-    let key = patchbay::auth::store::find_by_hash(&app.state.db, &hash)
+    let (key, _) = patchbay::auth::store::find_by_hash(&app.state.db, &hash)
         .await
         .unwrap()
         .unwrap();
-    patchbay::auth::store::revoke(&app.state.db, &key.id)
+    patchbay::auth::store::revoke(&app.state.db, None, &key.id)
         .await
         .unwrap();
     let (status, body) = app.graphql("{ viewer { id } }", json!({})).await;

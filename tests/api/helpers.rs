@@ -56,6 +56,8 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
         auto_migrate: true,
         shutdown_timeout: std::time::Duration::from_secs(5),
         limits: Limits::default(),
+        usage_flush_interval: std::time::Duration::from_millis(100),
+        insecure_disable_auth: false,
     };
     customise(&mut config);
     let mut app = Application::build(config)
