@@ -85,8 +85,9 @@ enum KeysAction {
         /// A name to recognise the key by.
         #[arg(long, default_value = "admin")]
         name: String,
-        /// Comma-separated scopes, e.g. `*` or `syncs:write,records:read`.
-        #[arg(long, default_value = "*", value_delimiter = ',')]
+        /// Comma-separated scopes, e.g. `*` or `syncs:write,records:read`. The default makes an
+        /// installation admin: everything in the workspace plus managing workspaces.
+        #[arg(long, default_value = "*,workspaces:write", value_delimiter = ',')]
         scopes: Vec<String>,
         /// Requests per minute allowed for this key.
         #[arg(long)]

@@ -209,13 +209,9 @@ pub async fn rotate(
     active.secret_hash = Set(generated.hash);
     active.prefix = Set(generated.prefix);
     active.rotated_at = Set(Some(now));
-    if grace > Duration::zero() {
-        active.previous_secret_hash = Set(Some(old_hash));
-        active.previous_valid_until = Set(Some(now + grace));
-    } else {
-        active.previous_secret_hash = Set(None);
-        active.previous_valid_until = Set(None);
-    }
+    // The old hash is kept even without grace, so its next use says "rotated", not "unknown".
+    active.previous_secret_hash = Set(Some(old_hash));
+    active.previous_valid_until = Set(Some(now + grace));
     Ok((active.update(db).await?, generated.secret))
 }
 

@@ -279,12 +279,20 @@ impl Call {
     }
 
     fn reject(&self, status: StatusCode, code: &str, message: String) -> Response {
-        let body = json!({
-            "errors": [{
-                "message": message,
-                "extensions": { "code": code, "requestId": self.request_id },
-            }]
-        });
+        self.reject_with(status, code, message, serde_json::Map::new())
+    }
+
+    /// A rejection whose error carries `extra` extensions beside the code and request id.
+    fn reject_with(
+        &self,
+        status: StatusCode,
+        code: &str,
+        message: String,
+        mut extra: serde_json::Map<String, serde_json::Value>,
+    ) -> Response {
+        extra.insert("code".into(), code.into());
+        extra.insert("requestId".into(), self.request_id.as_str().into());
+        let body = json!({ "errors": [{ "message": message, "extensions": extra }] });
         let mut response = self.respond(status, body.to_string().into_bytes());
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
@@ -299,17 +307,25 @@ impl Call {
     /// headers to a rate-limit rejection.
     fn reject_error(&self, error: &Error) -> Response {
         error.log();
-        let mut response = self.reject(error.status(), error.code(), error.public_message());
-        if let Error::RateLimited {
-            retry_after_secs,
-            limit,
-        } = error
-        {
+        let throttled = match error {
+            Error::RateLimited {
+                retry_after_secs,
+                limit,
+            } => Some((*retry_after_secs, *limit)),
+            _ => None,
+        };
+        let mut extra = serde_json::Map::new();
+        if let Some((retry_after, _)) = throttled {
+            extra.insert("retryAfter".into(), retry_after.into());
+        }
+        let mut response =
+            self.reject_with(error.status(), error.code(), error.public_message(), extra);
+        if let Some((retry_after, limit)) = throttled {
             let headers = response.headers_mut();
-            headers.insert(header::RETRY_AFTER, (*retry_after_secs).into());
-            headers.insert("ratelimit-limit", (*limit).into());
+            headers.insert(header::RETRY_AFTER, retry_after.into());
+            headers.insert("ratelimit-limit", limit.into());
             headers.insert("ratelimit-remaining", 0.into());
-            headers.insert("ratelimit-reset", (*retry_after_secs).into());
+            headers.insert("ratelimit-reset", retry_after.into());
         }
         response
     }

@@ -12,11 +12,11 @@ use serde_json::{Value, json};
 const BINARY: &str = env!("CARGO_BIN_EXE_patchbay");
 
 /// A `patchbay serve` process with its captured standard output and error.
-struct Served {
+pub struct Served {
     child: Child,
     stdout: Arc<Mutex<String>>,
     stderr: Arc<Mutex<String>>,
-    port: u16,
+    pub port: u16,
 }
 
 fn command(data_dir: &std::path::Path, database_url: Option<&str>) -> Command {
@@ -25,7 +25,7 @@ fn command(data_dir: &std::path::Path, database_url: Option<&str>) -> Command {
         .env_remove("PATCHBAY_MASTER_KEY")
         .env("PATCHBAY_DATA_DIR", data_dir)
         .env("PATCHBAY_LOG_FORMAT", "json")
-        .env("PATCHBAY_LOG_LEVEL", "info");
+        .env("PATCHBAY_LOG_LEVEL", "debug");
     match database_url {
         Some(url) => command.env("PATCHBAY_DATABASE_URL", url),
         None => command.env_remove("PATCHBAY_DATABASE_URL"),
@@ -46,7 +46,7 @@ fn capture(reader: impl std::io::Read + Send + 'static) -> Arc<Mutex<String>> {
     text
 }
 
-fn serve(data_dir: &std::path::Path, database_url: Option<&str>) -> Served {
+pub fn serve(data_dir: &std::path::Path, database_url: Option<&str>) -> Served {
     let mut child = command(data_dir, database_url)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
@@ -83,8 +83,13 @@ fn serve(data_dir: &std::path::Path, database_url: Option<&str>) -> Served {
 }
 
 impl Served {
+    /// What the process printed on standard output so far.
+    pub fn stdout_text(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
     /// Sends SIGTERM and waits for a clean exit; returns (stdout, stderr).
-    fn stop(mut self) -> (String, String) {
+    pub fn stop(mut self) -> (String, String) {
         Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -101,7 +106,7 @@ impl Served {
     }
 }
 
-fn keys_in(text: &str) -> Vec<String> {
+pub fn keys_in(text: &str) -> Vec<String> {
     let mut keys: Vec<String> = text
         .match_indices("pb_live_")
         .map(|(i, _)| {

@@ -2,6 +2,7 @@
 //! database per test (SQLite file, or a fresh PostgreSQL database when
 //! `PATCHBAY_TEST_DATABASE_URL` is set). Set `TEST_LOG=1` to see the server's logs.
 
+mod api_keys;
 mod auth;
 mod cli;
 mod console;
