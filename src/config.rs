@@ -72,6 +72,11 @@ pub struct ServeOptions {
     #[arg(long, env = "PATCHBAY_USAGE_FLUSH_SECS", default_value_t = 10)]
     pub usage_flush_secs: u64,
 
+    /// Milliseconds between polls for keys revoked or rotated by another process; bounds how
+    /// long such a key is still served from this process's cache.
+    #[arg(long, env = "PATCHBAY_KEY_CACHE_REFRESH_MS", default_value_t = 100)]
+    pub key_cache_refresh_ms: u64,
+
     #[command(flatten)]
     pub limits: Limits,
 }
@@ -131,6 +136,8 @@ pub struct Config {
     pub limits: Limits,
     /// How often usage counters are written to the database.
     pub usage_flush_interval: Duration,
+    /// How often the key cache polls for revocations and rotations by other processes.
+    pub key_cache_refresh: Duration,
     /// Benchmarks only: serve every request as the bootstrap admin key, without
     /// authentication or rate limiting. The CLI never sets it.
     pub insecure_disable_auth: bool,
@@ -157,6 +164,7 @@ impl Config {
             shutdown_timeout: Duration::from_secs(serve.shutdown_timeout_secs),
             limits: serve.limits.clone(),
             usage_flush_interval: Duration::from_secs(serve.usage_flush_secs.max(1)),
+            key_cache_refresh: Duration::from_millis(serve.key_cache_refresh_ms.max(10)),
             insecure_disable_auth: false,
         }
     }

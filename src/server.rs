@@ -30,7 +30,7 @@ use tracing::Level;
 use secrecy::ExposeSecret;
 
 use crate::{
-    auth::{self, Principal, rate_limit::KeyedLimiter, usage::UsageTracker},
+    auth::{self, Principal, cache::KeyCache, rate_limit::KeyedLimiter, usage::UsageTracker},
     bootstrap::{self, BootstrapKey},
     config::Config,
     console,
@@ -60,6 +60,7 @@ pub struct Application {
     bootstrap: Option<BootstrapKey>,
     shutdown_timeout: Duration,
     usage_flush_interval: Duration,
+    key_cache_refresh: Duration,
 }
 
 impl Application {
@@ -94,7 +95,7 @@ impl Application {
                     "authentication is disabled: every request runs as the bootstrap key"
                 );
                 Some(
-                    auth::authenticate(&db, Some(key.secret.expose_secret()))
+                    auth::authenticate(&db, None, Some(key.secret.expose_secret()))
                         .await
                         .map_err(|e| anyhow::anyhow!("{e:?}"))?,
                 )
@@ -108,6 +109,7 @@ impl Application {
             limits: Arc::new(config.limits.clone()),
             metrics: Arc::new(Metrics::new()),
             master_key: Arc::new(master_key),
+            key_cache: Arc::new(KeyCache::default()),
             limiter: Arc::new(KeyedLimiter::default()),
             usage: Arc::new(UsageTracker::default()),
             events,
@@ -128,6 +130,7 @@ impl Application {
             bootstrap,
             shutdown_timeout: config.shutdown_timeout,
             usage_flush_interval: config.usage_flush_interval,
+            key_cache_refresh: config.key_cache_refresh,
         })
     }
 
@@ -173,6 +176,10 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let token = self.state.shutdown.clone();
         let upkeep = tokio::spawn(upkeep(self.state.clone(), self.usage_flush_interval));
+        let key_refresh = tokio::spawn(refresh_key_cache(
+            self.state.clone(),
+            self.key_cache_refresh,
+        ));
         let server = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(token.clone().cancelled_owned());
         let deadline = async {
@@ -187,8 +194,10 @@ impl Application {
             ),
         }
         // The upkeep task flushes usage one last time once the token is cancelled.
-        if let Err(error) = upkeep.await {
-            tracing::error!(%error, "the upkeep task failed");
+        for task in [upkeep, key_refresh] {
+            if let Err(error) = task.await {
+                tracing::error!(%error, "a background task failed");
+            }
         }
         tracing::info!("stopped");
         Ok(())
@@ -207,8 +216,25 @@ async fn upkeep(state: AppState, flush_every: Duration) {
         }
         flush_usage(&state).await;
         state.limiter.evict_idle(LIMITER_IDLE);
+        state.key_cache.evict_stale();
     }
     flush_usage(&state).await;
+}
+
+/// Polls the key-change feed so a key revoked or rotated by another process stops being
+/// served from this process's cache within one interval.
+async fn refresh_key_cache(state: AppState, every: Duration) {
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            () = state.shutdown.cancelled() => return,
+        }
+        if let Err(error) = auth::cache::refresh(&state.key_cache, &state.db).await {
+            error.log();
+        }
+    }
 }
 
 /// Rate limiters of keys idle this long are dropped; they restart with a full burst.

@@ -8,7 +8,7 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    auth::{rate_limit::KeyedLimiter, usage::UsageTracker},
+    auth::{cache::KeyCache, rate_limit::KeyedLimiter, usage::UsageTracker},
     config::Limits,
     crypto::MasterKey,
     metrics::Metrics,
@@ -25,6 +25,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Seals stored credentials.
     pub master_key: Arc<MasterKey>,
+    /// Keys authenticated recently, refreshed from `api_keys.changed_at`.
+    pub key_cache: Arc<KeyCache>,
     /// Per-key rate limiters.
     pub limiter: Arc<KeyedLimiter>,
     /// API-key usage not yet written to the database.

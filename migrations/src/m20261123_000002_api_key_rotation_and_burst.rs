@@ -1,5 +1,6 @@
-//! API keys: rotation with a grace period (the previous hash stays valid until a deadline)
-//! and a burst size for the per-key rate limit.
+//! API keys: rotation with a grace period (the previous hash stays valid until a deadline),
+//! a burst size for the per-key rate limit, and `changed_at`, the feed other processes poll
+//! to drop a revoked or rotated key from their authentication cache.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -15,6 +16,7 @@ impl MigrationTrait for Migration {
             timestamp_with_time_zone_null(ApiKeys::PreviousValidUntil),
             timestamp_with_time_zone_null(ApiKeys::RotatedAt),
             integer_null(ApiKeys::RateLimitBurst),
+            timestamp_with_time_zone_null(ApiKeys::ChangedAt),
         ] {
             let mut column = column;
             manager
@@ -35,10 +37,27 @@ impl MigrationTrait for Migration {
                     .unique()
                     .to_owned(),
             )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_api_keys_changed_at")
+                    .table(ApiKeys::Table)
+                    .col(ApiKeys::ChangedAt)
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("idx_api_keys_changed_at")
+                    .table(ApiKeys::Table)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .drop_index(
                 Index::drop()
@@ -52,6 +71,7 @@ impl MigrationTrait for Migration {
             ApiKeys::PreviousValidUntil,
             ApiKeys::RotatedAt,
             ApiKeys::RateLimitBurst,
+            ApiKeys::ChangedAt,
         ] {
             manager
                 .alter_table(
@@ -73,4 +93,5 @@ enum ApiKeys {
     PreviousValidUntil,
     RotatedAt,
     RateLimitBurst,
+    ChangedAt,
 }

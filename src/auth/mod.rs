@@ -2,6 +2,7 @@
 //! [`Principal`]: the key, its workspace and its scopes. Every resolver asks the principal.
 
 pub mod api_key;
+pub mod cache;
 pub mod rate_limit;
 pub mod scopes;
 pub mod store;
@@ -68,7 +69,7 @@ pub async fn admit(
     state: &crate::state::AppState,
     token: Option<&str>,
 ) -> Result<(Principal, rate_limit::Decision)> {
-    let principal = authenticate(&state.db, token).await?;
+    let principal = authenticate(&state.db, Some(&state.key_cache), token).await?;
     let per_minute = principal
         .key
         .rate_limit_per_minute
@@ -94,8 +95,13 @@ pub async fn admit(
 
 /// Resolves a presented key to its principal, or `UNAUTHENTICATED`.
 ///
-/// The format and checksum are checked first, so a mistyped key costs no database read.
-pub async fn authenticate(db: &impl ConnectionTrait, token: Option<&str>) -> Result<Principal> {
+/// The format and checksum are checked first, so a mistyped key costs no database read; a
+/// key found in `cache` costs none either (see [`cache`] for why that stays correct).
+pub async fn authenticate(
+    db: &impl ConnectionTrait,
+    cache: Option<&cache::KeyCache>,
+    token: Option<&str>,
+) -> Result<Principal> {
     let token = token.ok_or_else(|| {
         Error::Unauthenticated(
             "an API key is required: send `Authorization: Bearer pb_…` or `X-API-Key: pb_…`".into(),
@@ -103,9 +109,15 @@ pub async fn authenticate(db: &impl ConnectionTrait, token: Option<&str>) -> Res
     })?;
     let hash = api_key::parse(token)
         .map_err(|e| Error::Unauthenticated(format!("malformed API key: {e}")))?;
-    let (key, matched) = store::find_by_hash(db, &hash)
-        .await?
-        .ok_or_else(|| Error::Unauthenticated("unknown API key".into()))?;
+    let cached = cache.and_then(|c| c.get(&hash));
+    let from_cache = cached.is_some();
+    let (key, matched) = match cached {
+        Some(hit) => hit,
+        None => store::find_by_hash(db, &hash)
+            .await?
+            .map(|(key, matched)| (Arc::new(key), matched))
+            .ok_or_else(|| Error::Unauthenticated("unknown API key".into()))?,
+    };
     let now = Utc::now();
     if key.revoked_at.is_some() {
         return Err(Error::Unauthenticated("this API key was revoked".into()));
@@ -118,10 +130,14 @@ pub async fn authenticate(db: &impl ConnectionTrait, token: Option<&str>) -> Res
             "this API key was rotated and its grace period is over".into(),
         ));
     }
-    Ok(Principal {
+    let principal = Principal {
         scopes: scopes::parse_stored(&key.scopes)?,
         key_id: key.id.clone(),
         workspace_id: key.workspace_id.clone(),
-        key: Arc::new(key),
-    })
+        key: key.clone(),
+    };
+    if let Some(cache) = cache.filter(|_| !from_cache) {
+        cache.insert(&hash, key, matched);
+    }
+    Ok(principal)
 }

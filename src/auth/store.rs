@@ -93,6 +93,7 @@ pub async fn create(
         previous_secret_hash: Set(None),
         previous_valid_until: Set(None),
         rotated_at: Set(None),
+        changed_at: Set(None),
     }
     .insert(db)
     .await?;
@@ -174,8 +175,10 @@ pub async fn revoke(
     if key.revoked_at.is_some() {
         return Ok(key);
     }
+    let now = Utc::now();
     let mut active: entity::ActiveModel = key.into();
-    active.revoked_at = Set(Some(Utc::now()));
+    active.revoked_at = Set(Some(now));
+    active.changed_at = Set(Some(now));
     Ok(active.update(db).await?)
 }
 
@@ -209,10 +212,22 @@ pub async fn rotate(
     active.secret_hash = Set(generated.hash);
     active.prefix = Set(generated.prefix);
     active.rotated_at = Set(Some(now));
+    active.changed_at = Set(Some(now));
     // The old hash is kept even without grace, so its next use says "rotated", not "unknown".
     active.previous_secret_hash = Set(Some(old_hash));
     active.previous_valid_until = Set(Some(now + grace));
     Ok((active.update(db).await?, generated.secret))
+}
+
+/// Ids of keys revoked or rotated since `since` (the feed behind [`super::cache::KeyCache`]).
+pub async fn changed_since(db: &impl ConnectionTrait, since: DateTime<Utc>) -> Result<Vec<String>> {
+    Ok(ApiKeys::find()
+        .select_only()
+        .column(entity::Column::Id)
+        .filter(entity::Column::ChangedAt.gt(since))
+        .into_tuple()
+        .all(db)
+        .await?)
 }
 
 async fn find_scoped(

@@ -31,6 +31,8 @@ pub struct Model {
     /// Until when the previous secret is still accepted.
     pub previous_valid_until: Option<DateTimeUtc>,
     pub rotated_at: Option<DateTimeUtc>,
+    /// Last revocation or rotation: other processes poll it to refresh their key cache.
+    pub changed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

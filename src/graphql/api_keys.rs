@@ -229,6 +229,7 @@ impl ApiKeysMutation {
         let row = store::revoke(&state.db, Some(&caller.workspace_id), &id)
             .await
             .gql()?;
+        state.key_cache.invalidate(std::slice::from_ref(&row.id));
         Ok(to_graphql(row, state))
     }
 
@@ -247,6 +248,7 @@ impl ApiKeysMutation {
         let (row, secret) = store::rotate(&state.db, &caller.workspace_id, &id, grace)
             .await
             .gql()?;
+        state.key_cache.invalidate(std::slice::from_ref(&row.id));
         Ok(ApiKeyWithSecret {
             api_key: to_graphql(row, state),
             secret: secret.expose_secret().to_owned(),

@@ -40,6 +40,8 @@ async fn viewer_status(app: &TestApp, key: &str) -> u16 {
     app.graphql_as(key, "{ viewer { id } }", json!({})).await.0
 }
 
+/// Changes a key row as time would (an expiry or a grace period running out), and marks it
+/// changed so the processes' key caches re-read it.
 async fn set_key(app: &TestApp, id: &str, change: impl FnOnce(&mut api_key::ActiveModel)) {
     let row = api_key::Entity::find_by_id(id)
         .one(&app.state.db)
@@ -48,7 +50,20 @@ async fn set_key(app: &TestApp, id: &str, change: impl FnOnce(&mut api_key::Acti
         .unwrap();
     let mut active: api_key::ActiveModel = row.into();
     change(&mut active);
+    active.changed_at = Set(Some(Utc::now()));
     active.update(&app.state.db).await.unwrap();
+}
+
+/// Waits (at most 2 s; the key cache refreshes every 100 ms in tests) for this status.
+async fn eventually_status(app: &TestApp, key: &str, expected: u16) -> u16 {
+    let started = Instant::now();
+    loop {
+        let status = viewer_status(app, key).await;
+        if status == expected || started.elapsed() > Duration::from_secs(2) {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]
@@ -187,6 +202,44 @@ async fn revoked_expired_rotated_malformed_and_mistyped_keys_are_unauthenticated
 }
 
 #[tokio::test]
+async fn a_key_revoked_on_one_process_stops_working_on_every_process_sharing_the_database() {
+    let first = spawn_app().await;
+    let second = crate::helpers::spawn_sibling(&first).await;
+    let (id, key) = admin_creates(&first, &["*"]).await;
+    // Both processes have authenticated (and cached) the key.
+    assert_eq!(viewer_status(&first, &key).await, 200);
+    assert_eq!(viewer_status(&second, &key).await, 200);
+
+    let (_, body) = first
+        .graphql(
+            "mutation($id: ID!) { revokeApiKey(id: $id) { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(body["data"]["revokeApiKey"]["status"], "REVOKED");
+    assert_eq!(
+        viewer_status(&first, &key).await,
+        401,
+        "at once on the revoking process"
+    );
+
+    // The other process drops it at its next refresh of the key-change feed (100 ms here).
+    let started = Instant::now();
+    while viewer_status(&second, &key).await != 401 {
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "the sibling still accepts a revoked key"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        viewer_status(&second, &first.api_key).await,
+        200,
+        "other keys still work there"
+    );
+}
+
+#[tokio::test]
 async fn a_rotated_key_keeps_working_during_its_grace_period_and_stops_after() {
     let app = spawn_app().await;
     let (id, old) = admin_creates(&app, &["keys:read"]).await;
@@ -217,7 +270,7 @@ async fn a_rotated_key_keeps_working_during_its_grace_period_and_stops_after() {
     })
     .await;
     assert_eq!(
-        viewer_status(&app, &old).await,
+        eventually_status(&app, &old, 401).await,
         401,
         "old secret after grace"
     );

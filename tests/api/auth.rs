@@ -68,24 +68,6 @@ async fn requests_without_a_valid_key_are_unauthenticated() {
 }
 
 #[tokio::test]
-async fn a_revoked_key_stops_working_on_its_next_request() {
-    let app = spawn_app().await;
-    let (status, _) = app.graphql("{ viewer { id } }", json!({})).await;
-    assert_eq!(status, 200);
-    let hash = patchbay::auth::api_key::hash(&app.api_key);
-    let (key, _) = patchbay::auth::store::find_by_hash(&app.state.db, &hash)
-        .await
-        .unwrap()
-        .unwrap();
-    patchbay::auth::store::revoke(&app.state.db, None, &key.id)
-        .await
-        .unwrap();
-    let (status, body) = app.graphql("{ viewer { id } }", json!({})).await;
-    assert_eq!(status, 401);
-    assert_eq!(error_codes(&body), ["UNAUTHENTICATED"]);
-}
-
-#[tokio::test]
 async fn health_metrics_and_the_playground_need_no_key() {
     let app = spawn_app().await;
     for path in ["/healthz", "/readyz", "/metrics", "/"] {

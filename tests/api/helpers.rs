@@ -25,6 +25,8 @@ pub struct TestApp {
     pub address: String,
     /// The bound port.
     pub port: u16,
+    /// The database it runs on.
+    pub database_url: String,
     /// The admin key created by the first start.
     pub api_key: String,
     /// The application's shared state (its real database and event channel).
@@ -57,25 +59,26 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
         shutdown_timeout: std::time::Duration::from_secs(5),
         limits: Limits::default(),
         usage_flush_interval: std::time::Duration::from_millis(100),
+        key_cache_refresh: std::time::Duration::from_millis(100),
         insecure_disable_auth: false,
     };
     customise(&mut config);
+    let database_url = config.database_url.clone();
     let mut app = Application::build(config)
         .await
         .expect("the application builds");
     let port = app.port();
     let api_key = app
         .take_bootstrap_key()
-        .expect("a fresh database bootstraps an admin key")
-        .secret
-        .expose_secret()
-        .to_owned();
+        .map(|key| key.secret.expose_secret().to_owned())
+        .unwrap_or_default();
     let state = app.state().clone();
     let shutdown = app.shutdown_token();
     let server = tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
+        database_url,
         api_key,
         state,
         shutdown,
@@ -83,6 +86,13 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
         client: reqwest::Client::new(),
         _data_dir: data_dir,
     }
+}
+
+/// Another Patchbay process on the same database as `app` (its `api_key` is empty: the
+/// database is already bootstrapped).
+pub async fn spawn_sibling(app: &TestApp) -> TestApp {
+    let url = app.database_url.clone();
+    spawn_app_with(move |config| config.database_url = url).await
 }
 
 /// A fresh SQLite file in `dir`, or a fresh database on `PATCHBAY_TEST_DATABASE_URL`'s server.
