@@ -23,6 +23,9 @@
   });
 
   async function httpFetch(params) {
+    if (!apiKey()) {
+      return { errors: [{ message: 'Paste your API key (pb_live_…) in the bar above and press Save.' }] };
+    }
     const response = await fetch('/graphql', {
       method: 'POST',
       headers: {
