@@ -2,3 +2,6 @@
 
 /// Pure suggestion engine: names, types, sample values, assignment and feedback.
 pub mod suggest;
+
+/// Reading schemas from field lists, JSON Schema, sample records or CSV (pure).
+pub mod schema_input;

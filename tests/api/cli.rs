@@ -322,3 +322,140 @@ async fn migrate_and_keys_commands_manage_the_database_without_a_server() {
     let (_, stdout, _) = run(dir.path(), url, &["migrate", "status"]);
     assert!(stdout.contains("Pending"), "{stdout}");
 }
+
+#[test]
+fn mapping_suggest_prints_sorted_json_suggestions_from_any_schema_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("source.json");
+    std::fs::write(
+        &source,
+        json!({ "name": "hubspot.Contact", "fields": [
+            { "path": "properties.firstname", "type": "string", "samples": ["Ada", "Grace"] },
+            { "path": "properties.email", "type": "string", "samples": ["ADA@EXAMPLE.COM"] },
+            { "path": "properties.zip", "type": "string", "samples": ["94107"] }
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    let target = dir.path().join("target.csv");
+    std::fs::write(
+        &target,
+        "first_name,email_address,postal_code\nAda,ada@example.com,10001\n",
+    )
+    .unwrap();
+
+    let (ok, stdout, stderr) = run(
+        dir.path(),
+        None,
+        &[
+            "mapping",
+            "suggest",
+            "--source",
+            source.to_str().unwrap(),
+            "--target",
+            target.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert!(ok, "{stderr}");
+    let body: Value = serde_json::from_str(&stdout).expect("exactly one JSON document");
+    let suggestions = body["suggestions"].as_array().unwrap();
+    let pairs: Vec<(&str, &str)> = suggestions
+        .iter()
+        .filter(|s| s["confidence"].as_f64().unwrap() >= 0.5)
+        .map(|s| (s["source"].as_str().unwrap(), s["target"].as_str().unwrap()))
+        .collect();
+    for expected in [
+        ("properties.firstname", "first_name"),
+        ("properties.email", "email_address"),
+        ("properties.zip", "postal_code"),
+    ] {
+        assert!(pairs.contains(&expected), "{expected:?} in {pairs:?}");
+    }
+    let confidences: Vec<f64> = suggestions
+        .iter()
+        .map(|s| s["confidence"].as_f64().unwrap())
+        .collect();
+    assert!(
+        confidences.windows(2).all(|w| w[0] >= w[1]),
+        "sorted by confidence: {confidences:?}"
+    );
+    for s in suggestions {
+        let keys: Vec<&str> = s.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            ["source", "target", "confidence", "reason", "transform"]
+        );
+    }
+
+    let empty = dir.path().join("empty.json");
+    std::fs::write(&empty, "[]").unwrap();
+    let (ok, _, stderr) = run(
+        dir.path(),
+        None,
+        &[
+            "mapping",
+            "suggest",
+            "--source",
+            empty.to_str().unwrap(),
+            "--target",
+            target.to_str().unwrap(),
+        ],
+    );
+    assert!(!ok);
+    assert!(stderr.contains("no fields"), "{stderr}");
+}
+
+#[test]
+fn insights_mine_groups_lines_and_writes_one_assignment_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("failures.log");
+    let mut lines = Vec::new();
+    for i in 0..30 {
+        lines.push(format!(
+            "hubspot: 429 Too Many Requests, retry after {}s",
+            i % 7 + 1
+        ));
+        lines.push(format!(
+            "salesforce: Required fields are missing: [LastName] on record 003{i:012}"
+        ));
+    }
+    std::fs::write(&input, lines.join("\n")).unwrap();
+    let assignments = dir.path().join("assignments.txt");
+    let (ok, stdout, stderr) = run(
+        dir.path(),
+        None,
+        &[
+            "insights",
+            "mine",
+            "--input",
+            input.to_str().unwrap(),
+            "--assignments",
+            assignments.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert!(ok, "{stderr}");
+    let body: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(body["lines"], 60);
+    let patterns = body["patterns"].as_array().unwrap();
+    assert_eq!(patterns.len(), 2, "{body}");
+    assert_eq!(patterns[0]["count"], 30);
+    assert!(
+        patterns.iter().any(|p| p["likely_cause"]
+            .as_str()
+            .is_some_and(|c| c.contains("rate"))),
+        "{body}"
+    );
+    let assigned = std::fs::read_to_string(&assignments).unwrap();
+    assert_eq!(assigned.lines().count(), 60);
+    assert_eq!(
+        assigned
+            .lines()
+            .collect::<std::collections::HashSet<_>>()
+            .len(),
+        2
+    );
+}

@@ -1,5 +1,7 @@
 //! The command line. `patchbay` alone serves; the other commands manage the database and keys
-//! without a running server (bootstrap and recovery).
+//! without a running server (bootstrap and recovery), or run the pure cores on files.
+
+mod offline;
 
 use std::net::SocketAddr;
 
@@ -54,6 +56,16 @@ enum Command {
     Keys {
         #[command(subcommand)]
         action: KeysAction,
+    },
+    /// Field-mapping suggestions between two schema files, offline.
+    Mapping {
+        #[command(subcommand)]
+        action: offline::MappingAction,
+    },
+    /// Failure-pattern mining on a log file, offline.
+    Insights {
+        #[command(subcommand)]
+        action: offline::InsightsAction,
     },
     /// Print the GraphQL schema (SDL).
     Schema,
@@ -123,6 +135,8 @@ impl Cli {
                 print!("{}", crate::graphql::sdl());
                 Ok(())
             }
+            Some(Command::Mapping { action }) => offline::mapping(action),
+            Some(Command::Insights { action }) => offline::insights(action),
             Some(Command::Version) => {
                 println!("patchbay {}", env!("CARGO_PKG_VERSION"));
                 Ok(())
