@@ -1,4 +1,6 @@
 //! Database entities (sea-orm). API types live in `graphql`; nothing here derives GraphQL.
 
 pub mod api_key;
+pub mod field_mapping;
+pub mod mapping_feedback;
 pub mod workspace;

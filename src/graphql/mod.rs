@@ -5,6 +5,7 @@
 mod api_keys;
 mod events;
 mod http;
+mod mappings;
 mod operation;
 mod pagination;
 mod viewer;
@@ -24,11 +25,16 @@ pub struct QueryRoot(
     viewer::ViewerQuery,
     api_keys::ApiKeysQuery,
     workspaces::WorkspacesQuery,
+    mappings::MappingsQuery,
 );
 
 /// Every mutation, merged from the domain modules.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(api_keys::ApiKeysMutation, workspaces::WorkspacesMutation);
+pub struct MutationRoot(
+    api_keys::ApiKeysMutation,
+    workspaces::WorkspacesMutation,
+    mappings::MappingsMutation,
+);
 
 /// Every subscription, merged from the domain modules.
 #[derive(MergedSubscription, Default)]

@@ -5,3 +5,6 @@ pub mod suggest;
 
 /// Reading schemas from field lists, JSON Schema, sample records or CSV (pure).
 pub mod schema_input;
+
+/// Persistence of mapping feedback and templates.
+pub mod store;

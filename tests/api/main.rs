@@ -8,6 +8,7 @@ mod cli;
 mod console;
 mod graphql_http;
 mod helpers;
+mod mappings;
 mod observability;
 mod schema;
 mod shutdown;
