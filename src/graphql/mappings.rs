@@ -1,19 +1,29 @@
 //! Field mappings: suggestions between two schemas and the feedback that teaches them.
 //! Scope `mappings:read` to ask, `mappings:write` to teach.
 
-use async_graphql::{Context, InputObject, Json, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject, connection::Connection};
+use chrono::{DateTime, Utc};
 
-use super::{app, principal};
+use super::{
+    app,
+    pagination::{self, connection},
+    principal,
+};
 use crate::{
     Error,
     auth::{Resource, Scope},
+    entities::field_mapping,
     error::GqlResultExt,
     mapping::{
-        schema_input,
-        store::{self, Decision},
+        from_hint, schema_input,
+        store::{self, Decision, MappingChanges, NewMapping},
         suggest::{self, Field, Schema, SuggestOptions},
+        transform::{self, FieldRule},
     },
 };
+
+/// Most sample records one preview runs.
+pub const MAX_PREVIEW_SAMPLES: usize = 100;
 
 /// Most fields per schema the API accepts; the CLI takes larger ones.
 pub const MAX_API_FIELDS: usize = 1_000;
@@ -104,8 +114,227 @@ pub struct MappingFeedback {
     pub rejected: i32,
 }
 
+/// A reusable mapping template: source object → target object through field rules.
+#[derive(SimpleObject)]
+pub struct FieldMapping {
+    /// Stable identifier.
+    pub id: ID,
+    /// Unique name in the workspace.
+    pub name: String,
+    /// Name of the source object, e.g. `hubspot.Contact`.
+    pub source_object: String,
+    /// Name of the target object, e.g. `salesforce.Contact`.
+    pub target_object: String,
+    /// The field rules, applied in order.
+    pub rules: Vec<FieldRuleOutput>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One rule: where a value comes from, how it changes, where it goes.
+#[derive(SimpleObject)]
+#[graphql(name = "FieldRule")]
+pub struct FieldRuleOutput {
+    /// Dotted source paths; several reach the transforms as one array (for `join`, `concat`).
+    pub source: Vec<String>,
+    /// Dotted target path.
+    pub target: String,
+    /// Transforms applied in order, e.g. `{"kind": "to_number"}`.
+    pub transforms: Vec<Json<serde_json::Value>>,
+    /// Written when the source is missing or null.
+    pub default: Option<Json<serde_json::Value>>,
+    /// A target left empty is an error.
+    pub required: bool,
+}
+
+/// One rule of a mapping template.
+#[derive(InputObject)]
+pub struct FieldRuleInput {
+    /// Dotted source paths (`properties.firstname`, `lines[].amount`); usually one.
+    pub source: Vec<String>,
+    /// Dotted target path.
+    pub target: String,
+    /// Transforms applied in order: `{"kind": "to_number"}`, `{"kind": "date", "from":
+    /// "unix_seconds", "to": "iso_date"}`, `{"kind": "value_map", "map": {…}}`, …
+    #[graphql(default)]
+    pub transforms: Vec<Json<serde_json::Value>>,
+    /// Written when the source is missing or null.
+    pub default: Option<Json<serde_json::Value>>,
+    /// A target left empty is an error.
+    #[graphql(default)]
+    pub required: bool,
+}
+
+/// A new mapping template.
+#[derive(InputObject)]
+pub struct CreateFieldMappingInput {
+    /// Unique name in the workspace.
+    pub name: String,
+    /// Name of the source object.
+    pub source_object: String,
+    /// Name of the target object.
+    pub target_object: String,
+    /// The rules.
+    pub rules: Vec<FieldRuleInput>,
+}
+
+/// Changes to a mapping template; absent fields keep their value.
+#[derive(InputObject)]
+pub struct UpdateFieldMappingInput {
+    /// New name.
+    pub name: Option<String>,
+    /// New source object name.
+    pub source_object: Option<String>,
+    /// New target object name.
+    pub target_object: Option<String>,
+    /// New rules, replacing all of them.
+    pub rules: Option<Vec<FieldRuleInput>>,
+}
+
+/// A template made from the suggestions between two schemas.
+#[derive(InputObject)]
+pub struct CreateFieldMappingFromSuggestionsInput {
+    /// Unique name in the workspace.
+    pub name: String,
+    /// The source schema; its name becomes the source object.
+    pub source: SchemaInput,
+    /// The target schema; its name becomes the target object.
+    pub target: SchemaInput,
+    /// Suggestions at or above this confidence become rules.
+    #[graphql(default = 0.5)]
+    pub min_confidence: f64,
+}
+
+/// One sample record through a mapping: what went in, what came out, or why not.
+#[derive(SimpleObject)]
+pub struct MappingPreview {
+    /// The sample as given.
+    pub input: Json<serde_json::Value>,
+    /// The mapped record; null when any rule failed (records are never half-written).
+    pub output: Option<Json<serde_json::Value>>,
+    /// Every rule that failed.
+    pub errors: Vec<MappingRuleError>,
+}
+
+/// A rule that could not produce its target for one record.
+#[derive(SimpleObject)]
+pub struct MappingRuleError {
+    /// The source (or target) path the problem is at, with element indices.
+    pub field: String,
+    /// The rule's target path.
+    pub target: String,
+    /// What went wrong, e.g. `amount: cannot convert string "abc" to a number`.
+    pub message: String,
+}
+
 #[Object]
 impl MappingsQuery {
+    /// The workspace's mapping templates, oldest first. Needs `mappings:read`.
+    async fn field_mappings(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, FieldMapping>> {
+        let caller = principal(ctx)?;
+        caller.require(Scope::Read(Resource::Mappings)).gql()?;
+        let size = pagination::page_size(first).gql()?;
+        let rows = store::list_mappings(
+            &app(ctx)?.db,
+            &caller.workspace_id,
+            after.as_deref(),
+            size + 1,
+        )
+        .await
+        .gql()?;
+        let mappings = rows
+            .into_iter()
+            .map(to_graphql)
+            .collect::<crate::Result<Vec<_>>>()
+            .gql()?;
+        Ok(connection(mappings, size, after.is_some(), |m| {
+            m.id.to_string()
+        }))
+    }
+
+    /// One mapping template. Needs `mappings:read`.
+    async fn field_mapping(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<FieldMapping> {
+        let caller = principal(ctx)?;
+        caller.require(Scope::Read(Resource::Mappings)).gql()?;
+        let row = store::find_mapping(&app(ctx)?.db, &caller.workspace_id, &id)
+            .await
+            .gql()?
+            .ok_or_else(|| Error::NotFound(format!("field mapping `{}`", id.as_str())))
+            .gql()?;
+        to_graphql(row).gql()
+    }
+
+    /// Runs a template (by `id`) or ad-hoc `rules` over sample records and shows before →
+    /// after, or every error. Nothing is saved. Needs `mappings:read`.
+    async fn preview_field_mapping(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        rules: Option<Vec<FieldRuleInput>>,
+        samples: Vec<Json<serde_json::Value>>,
+    ) -> async_graphql::Result<Vec<MappingPreview>> {
+        let caller = principal(ctx)?;
+        caller.require(Scope::Read(Resource::Mappings)).gql()?;
+        if samples.len() > MAX_PREVIEW_SAMPLES {
+            return Err(Error::invalid_field(
+                "samples",
+                format!("at most {MAX_PREVIEW_SAMPLES} samples"),
+            ))
+            .gql();
+        }
+        let rules = match (id, rules) {
+            (Some(id), None) => {
+                let row = store::find_mapping(&app(ctx)?.db, &caller.workspace_id, &id)
+                    .await
+                    .gql()?
+                    .ok_or_else(|| Error::NotFound(format!("field mapping `{}`", id.as_str())))
+                    .gql()?;
+                store::rules_of(&row).gql()?
+            }
+            (None, Some(rules)) => {
+                let rules = read_rules(rules).gql()?;
+                store::check_rules(&rules).gql()?;
+                rules
+            }
+            _ => return Err(Error::invalid("give exactly one of `id` or `rules`")).gql(),
+        };
+        Ok(samples
+            .into_iter()
+            .map(|Json(sample)| {
+                let (output, errors) = match transform::apply_rules(&rules, &sample) {
+                    Ok(output) => (Some(Json(output)), Vec::new()),
+                    Err(errors) => (
+                        None,
+                        errors
+                            .into_iter()
+                            .map(|e| MappingRuleError {
+                                message: e.to_string(),
+                                field: e.field,
+                                target: e.target,
+                            })
+                            .collect(),
+                    ),
+                };
+                MappingPreview {
+                    input: Json(sample),
+                    output,
+                    errors,
+                }
+            })
+            .collect())
+    }
+
     /// Suggests which source field maps to which target field, with a confidence, the reason
     /// and the transform the values need. Learns from the workspace's feedback. Needs
     /// `mappings:read`.
@@ -159,6 +388,102 @@ impl MappingsQuery {
 
 #[Object]
 impl MappingsMutation {
+    /// Creates a mapping template. Needs `mappings:write`.
+    async fn create_field_mapping(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateFieldMappingInput,
+    ) -> async_graphql::Result<FieldMapping> {
+        let caller = principal(ctx)?;
+        caller.require(Scope::Write(Resource::Mappings)).gql()?;
+        let new = NewMapping {
+            name: input.name,
+            source_object: input.source_object,
+            target_object: input.target_object,
+            rules: read_rules(input.rules).gql()?,
+        };
+        let row = store::create_mapping(&app(ctx)?.db, &caller.workspace_id, new)
+            .await
+            .gql()?;
+        to_graphql(row).gql()
+    }
+
+    /// Creates a template from the suggestions between two schemas: one rule per target for
+    /// suggestions at or above `minConfidence`, with the suggested transforms. Needs
+    /// `mappings:write`.
+    async fn create_field_mapping_from_suggestions(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateFieldMappingFromSuggestionsInput,
+    ) -> async_graphql::Result<FieldMapping> {
+        let caller = principal(ctx)?;
+        caller.require(Scope::Write(Resource::Mappings)).gql()?;
+        let state = app(ctx)?;
+        let source = read_schema("input.source", input.source, 20).gql()?;
+        let target = read_schema("input.target", input.target, 20).gql()?;
+        let feedback = store::feedback_for(&state.db, &caller.workspace_id)
+            .await
+            .gql()?;
+        let min_confidence = input.min_confidence;
+        let (source, target, rules) = tokio::task::spawn_blocking(move || {
+            let suggestions =
+                suggest::suggest(&source, &target, &SuggestOptions::default(), &feedback);
+            let rules = from_hint::rules_from_suggestions(&suggestions, &source, min_confidence);
+            (source, target, rules)
+        })
+        .await
+        .map_err(Error::internal)
+        .gql()?;
+        if rules.is_empty() {
+            return Err(Error::invalid_field(
+                "input.minConfidence",
+                "no suggestion reaches this confidence; lower it or map the fields by hand",
+            ))
+            .gql();
+        }
+        let new = NewMapping {
+            name: input.name,
+            source_object: source.name,
+            target_object: target.name,
+            rules,
+        };
+        let row = store::create_mapping(&state.db, &caller.workspace_id, new)
+            .await
+            .gql()?;
+        to_graphql(row).gql()
+    }
+
+    /// Changes a mapping template. Needs `mappings:write`.
+    async fn update_field_mapping(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateFieldMappingInput,
+    ) -> async_graphql::Result<FieldMapping> {
+        let caller = principal(ctx)?;
+        caller.require(Scope::Write(Resource::Mappings)).gql()?;
+        let changes = MappingChanges {
+            name: input.name,
+            source_object: input.source_object,
+            target_object: input.target_object,
+            rules: input.rules.map(read_rules).transpose().gql()?,
+        };
+        let row = store::update_mapping(&app(ctx)?.db, &caller.workspace_id, &id, changes)
+            .await
+            .gql()?;
+        to_graphql(row).gql()
+    }
+
+    /// Deletes a mapping template; returns its id. Needs `mappings:write`.
+    async fn delete_field_mapping(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
+        let caller = principal(ctx)?;
+        caller.require(Scope::Write(Resource::Mappings)).gql()?;
+        store::delete_mapping(&app(ctx)?.db, &caller.workspace_id, &id)
+            .await
+            .gql()?;
+        Ok(id)
+    }
+
     /// Records that a suggestion was accepted or rejected; later suggestions in this
     /// workspace take it into account. Needs `mappings:write`.
     async fn record_mapping_feedback(
@@ -252,4 +577,50 @@ fn bounded(field: &str, value: Option<i32>, default: usize, max: usize) -> crate
             format!("must be between 0 and {max}"),
         )),
     }
+}
+
+/// Reads rule inputs into field rules, naming the offending rule.
+fn read_rules(inputs: Vec<FieldRuleInput>) -> crate::Result<Vec<FieldRule>> {
+    inputs
+        .into_iter()
+        .enumerate()
+        .map(|(i, input)| {
+            let value = serde_json::json!({
+                "source": input.source,
+                "target": input.target,
+                "transforms": input.transforms.into_iter().map(|Json(t)| t).collect::<Vec<_>>(),
+                "default": input.default.map(|Json(d)| d),
+                "required": input.required,
+            });
+            serde_json::from_value::<FieldRule>(value)
+                .map_err(|e| Error::invalid_field(format!("rules[{i}]"), e.to_string()))
+        })
+        .collect()
+}
+
+fn to_graphql(row: field_mapping::Model) -> crate::Result<FieldMapping> {
+    let rules = store::rules_of(&row)?
+        .into_iter()
+        .map(|rule| FieldRuleOutput {
+            transforms: rule
+                .transforms
+                .iter()
+                .filter_map(|t| serde_json::to_value(t).ok())
+                .map(Json)
+                .collect(),
+            default: rule.default.map(Json),
+            source: rule.source,
+            target: rule.target,
+            required: rule.required,
+        })
+        .collect();
+    Ok(FieldMapping {
+        id: ID(row.id),
+        name: row.name,
+        source_object: row.source_object,
+        target_object: row.target_object,
+        rules,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
 }

@@ -8,3 +8,9 @@ pub mod schema_input;
 
 /// Persistence of mapping feedback and templates.
 pub mod store;
+
+/// Value transforms and the field rules that apply them to records (pure).
+pub mod transform;
+
+/// From the suggester's transform hints to runnable transforms (pure).
+pub mod from_hint;

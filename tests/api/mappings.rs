@@ -254,3 +254,214 @@ async fn feedback_of_one_workspace_does_not_change_another_workspaces_suggestion
         "the other workspace never saw the rejection"
     );
 }
+
+const CREATE_MAPPING: &str = "mutation($input: CreateFieldMappingInput!) {
+    createFieldMapping(input: $input) { id name sourceObject targetObject
+      rules { source target transforms default required } } }";
+
+fn contact_rules() -> Value {
+    json!([
+        { "source": ["properties.email"], "target": "Email", "transforms": [{ "kind": "lowercase" }], "required": true },
+        { "source": ["properties.annualrevenue"], "target": "AnnualRevenue", "transforms": [{ "kind": "to_number" }] },
+        { "source": ["properties.fullname"], "target": "LastName", "transforms": [{ "kind": "split_name", "part": "last" }] },
+        { "source": ["properties.country"], "target": "MailingCountry", "default": "US" }
+    ])
+}
+
+#[tokio::test]
+async fn a_mapping_template_is_created_read_updated_previewed_and_deleted() {
+    let app = spawn_app().await;
+    let input = json!({ "name": "HubSpot → Salesforce contacts", "sourceObject": "hubspot.Contact",
+        "targetObject": "salesforce.Contact", "rules": contact_rules() });
+    let (_, body) = app
+        .graphql(CREATE_MAPPING, json!({ "input": input.clone() }))
+        .await;
+    let created = &body["data"]["createFieldMapping"];
+    let id = created["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    assert_eq!(
+        created["rules"][0]["transforms"],
+        json!([{ "kind": "lowercase" }])
+    );
+    assert_eq!(created["rules"][3]["default"], "US");
+
+    let (_, body) = app.graphql(CREATE_MAPPING, json!({ "input": input })).await;
+    assert_eq!(
+        error_codes(&body),
+        ["CONFLICT"],
+        "names are unique per workspace: {body}"
+    );
+
+    let preview =
+        "query($id: ID!, $samples: [JSON!]!) { previewFieldMapping(id: $id, samples: $samples) {
+        input output errors { field target message } } }";
+    let samples = json!([
+        { "properties": { "email": "ADA@EXAMPLE.COM", "annualrevenue": "1,200.50", "fullname": "Ada Lovelace" } },
+        { "properties": { "email": "grace@example.com", "annualrevenue": "lots", "fullname": "Grace Hopper", "country": "UK" } },
+        { "properties": { "annualrevenue": "10" } }
+    ]);
+    let (_, body) = app
+        .graphql(preview, json!({ "id": id, "samples": samples }))
+        .await;
+    let results = body["data"]["previewFieldMapping"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(
+        results[0]["output"],
+        json!({ "Email": "ada@example.com", "AnnualRevenue": 1200.5, "LastName": "Lovelace", "MailingCountry": "US" })
+    );
+    assert!(
+        results[1]["output"].is_null(),
+        "a record with a failing rule is not half-written"
+    );
+    let message = results[1]["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("properties.annualrevenue") && message.contains("string"),
+        "{message}"
+    );
+    assert_eq!(
+        results[2]["errors"][0]["target"], "Email",
+        "a required target left empty: {body}"
+    );
+
+    let update = "mutation($id: ID!, $input: UpdateFieldMappingInput!) { updateFieldMapping(id: $id, input: $input) { name rules { target } } }";
+    let (_, body) = app
+        .graphql(update, json!({ "id": id, "input": { "name": "contacts v2", "rules": [{ "source": ["properties.email"], "target": "Email" }] } }))
+        .await;
+    assert_eq!(
+        body["data"]["updateFieldMapping"]["name"], "contacts v2",
+        "{body}"
+    );
+    assert_eq!(
+        body["data"]["updateFieldMapping"]["rules"],
+        json!([{ "target": "Email" }])
+    );
+
+    let (_, body) = app
+        .graphql(
+            "{ fieldMappings { edges { node { id name } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["fieldMappings"]["edges"][0]["node"]["name"],
+        "contacts v2"
+    );
+
+    let (_, body) = app
+        .graphql(
+            "mutation($id: ID!) { deleteFieldMapping(id: $id) }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(body["data"]["deleteFieldMapping"], id.as_str());
+    let (_, body) = app
+        .graphql(
+            "query($id: ID!) { fieldMapping(id: $id) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["NOT_FOUND"]);
+}
+
+#[tokio::test]
+async fn invalid_rules_are_refused_naming_the_rule() {
+    let app = spawn_app().await;
+    let cases = [
+        (json!([]), "rules"),
+        (
+            json!([{ "source": ["a"], "target": "b", "transforms": [{ "kind": "teleport" }] }]),
+            "rules[0]",
+        ),
+        (
+            json!([{ "source": ["a"], "target": "b" }, { "source": ["x"], "target": "y", "transforms": [{ "kind": "date", "from": "someday", "to": "iso_date" }] }]),
+            "rules[1]",
+        ),
+        (json!([{ "source": ["a..b"], "target": "c" }]), "rules[0]"),
+    ];
+    for (rules, field) in cases {
+        let input =
+            json!({ "name": "x", "sourceObject": "a", "targetObject": "b", "rules": rules });
+        let (_, body) = app.graphql(CREATE_MAPPING, json!({ "input": input })).await;
+        assert_eq!(error_codes(&body), ["INVALID_INPUT"], "{rules}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
+    }
+    let (_, body) = app
+        .graphql("{ fieldMappings { edges { cursor } } }", json!({}))
+        .await;
+    assert_eq!(
+        body["data"]["fieldMappings"]["edges"],
+        json!([]),
+        "nothing was saved"
+    );
+}
+
+#[tokio::test]
+async fn a_template_can_be_made_from_suggestions_with_their_transforms() {
+    let app = spawn_app().await;
+    let query = "mutation($input: CreateFieldMappingFromSuggestionsInput!) {
+        createFieldMappingFromSuggestions(input: $input) { sourceObject targetObject rules { source target transforms } } }";
+    let (_, body) = app
+        .graphql(query, json!({ "input": { "name": "from suggestions", "source": hubspot(), "target": salesforce() } }))
+        .await;
+    let mapping = &body["data"]["createFieldMappingFromSuggestions"];
+    assert_eq!(mapping["sourceObject"], "hubspot.Contact", "{body}");
+    let rules = mapping["rules"].as_array().unwrap();
+    let revenue = rules
+        .iter()
+        .find(|r| r["target"] == "AnnualRevenue")
+        .unwrap();
+    assert_eq!(revenue["source"], json!(["properties.annualrevenue"]));
+    assert_eq!(revenue["transforms"][0]["kind"], "to_number");
+    let targets: Vec<&str> = rules
+        .iter()
+        .map(|r| r["target"].as_str().unwrap())
+        .collect();
+    let mut unique = targets.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), targets.len(), "one rule per target");
+}
+
+#[tokio::test]
+async fn another_workspaces_templates_are_not_found() {
+    let app = spawn_app().await;
+    let input = json!({ "name": "mine", "sourceObject": "a", "targetObject": "b", "rules": contact_rules() });
+    let (_, body) = app.graphql(CREATE_MAPPING, json!({ "input": input })).await;
+    let id = body["data"]["createFieldMapping"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, body) = app
+        .graphql(
+            r#"mutation { createWorkspace(input: {slug: "b", name: "B"}) { id } }"#,
+            json!({}),
+        )
+        .await;
+    let other = body["data"]["createWorkspace"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, body) = app
+        .graphql("mutation($w: ID!) { createApiKey(input: {name: \"b\", scopes: [\"*\"], workspaceId: $w}) { secret } }", json!({ "w": other }))
+        .await;
+    let key = body["data"]["createApiKey"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for query in [
+        "query($id: ID!) { fieldMapping(id: $id) { id } }",
+        "query($id: ID!) { previewFieldMapping(id: $id, samples: [{}]) { output } }",
+        "mutation($id: ID!) { updateFieldMapping(id: $id, input: {name: \"stolen\"}) { id } }",
+        "mutation($id: ID!) { deleteFieldMapping(id: $id) }",
+    ] {
+        let (_, body) = app.graphql_as(&key, query, json!({ "id": id })).await;
+        assert_eq!(error_codes(&body), ["NOT_FOUND"], "{query}: {body}");
+    }
+    let (_, body) = app
+        .graphql_as(&key, "{ fieldMappings { edges { cursor } } }", json!({}))
+        .await;
+    assert_eq!(body["data"]["fieldMappings"]["edges"], json!([]));
+}

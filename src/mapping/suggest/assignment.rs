@@ -51,25 +51,92 @@ pub fn assign(m: &Matrix, threshold: f64, method: Method) -> Vec<(usize, usize)>
     }
 }
 
-fn greedy(m: &Matrix, threshold: f64) -> Vec<(usize, usize)> {
-    let mut cand: Vec<(f64, usize, usize)> = Vec::new();
-    for r in 0..m.rows {
-        for c in 0..m.cols {
-            let s = m.get(r, c);
-            if s >= threshold {
-                cand.push((s, r, c));
-            }
-        }
+/// A candidate pair for the greedy assignment, ordered best first: higher score, then lower
+/// row, then lower column (so that the answer does not depend on sort internals).
+#[derive(Debug, Clone, Copy)]
+struct Cand(f64, usize, usize);
+
+impl PartialEq for Cand {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
     }
-    // Ties break on position so that the answer does not depend on sort internals.
-    cand.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    let (mut row_used, mut col_used) = (vec![false; m.rows], vec![false; m.cols]);
+}
+impl Eq for Cand {}
+impl PartialOrd for Cand {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Cand {
+    /// `Greater` means better (a max-heap pops it first).
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0
+            .total_cmp(&other.0)
+            .then(other.1.cmp(&self.1))
+            .then(other.2.cmp(&self.2))
+    }
+}
+
+/// Candidates kept per row before the rest of the row is needed.
+const ROW_HEAD: usize = 16;
+
+/// Greedy assignment, lazily: each row offers its best free column to a heap; the best offer
+/// overall is taken, and a row whose column was taken offers its next one. Same answer as
+/// scanning every pair in order, without sorting every pair.
+fn greedy(m: &Matrix, threshold: f64) -> Vec<(usize, usize)> {
+    // Per row: its candidates above the threshold, best first; only the head is sorted until
+    // a row runs through it.
+    let row_cands = |r: usize, all: bool| -> (Vec<Cand>, bool) {
+        let mut v: Vec<Cand> = (0..m.cols)
+            .map(|c| Cand(m.get(r, c), r, c))
+            .filter(|c| c.0 >= threshold)
+            .collect();
+        let cut = !all && v.len() > ROW_HEAD;
+        if cut {
+            v.select_nth_unstable_by(ROW_HEAD - 1, |a, b| b.cmp(a));
+            v.truncate(ROW_HEAD);
+        }
+        v.sort_unstable_by(|a, b| b.cmp(a));
+        (v, cut)
+    };
+    let mut rows: Vec<(Vec<Cand>, bool, usize)> = (0..m.rows)
+        .map(|r| {
+            let (v, cut) = row_cands(r, false);
+            (v, cut, 0)
+        })
+        .collect();
+    let mut heap: std::collections::BinaryHeap<Cand> = rows
+        .iter()
+        .filter_map(|(v, _, _)| v.first().copied())
+        .collect();
+    let mut col_used = vec![false; m.cols];
     let mut out = Vec::new();
-    for (_, r, c) in cand {
-        if !row_used[r] && !col_used[c] {
-            row_used[r] = true;
+    while let Some(Cand(_, r, c)) = heap.pop() {
+        if !col_used[c] {
             col_used[c] = true;
             out.push((r, c));
+            continue;
+        }
+        // The row's offer was taken: move on to its next free column.
+        let Some(row) = rows.get_mut(r) else { continue };
+        loop {
+            row.2 += 1;
+            if row.2 >= row.0.len() && row.1 {
+                // The head ran out: the rest of the row, in order, after what was seen.
+                let (all, _) = row_cands(r, true);
+                let seen = row.0.len();
+                row.0 = all;
+                row.1 = false;
+                row.2 = seen;
+            }
+            match row.0.get(row.2) {
+                Some(next) if col_used[next.2] => continue,
+                Some(next) => {
+                    heap.push(*next);
+                    break;
+                }
+                None => break,
+            }
         }
     }
     out
@@ -188,6 +255,39 @@ mod tests {
         let mut got = assign(&matrix(rows), threshold, method);
         got.sort_unstable();
         assert_eq!(got, expected, "{method:?} on {rows:?}");
+    }
+
+    /// The lazy greedy must give the same pairs as scanning every pair best first.
+    #[test]
+    fn lazy_greedy_equals_full_scan() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for (rows, cols) in [(5, 7), (40, 30), (3, 60), (60, 3)] {
+            let data: Vec<f64> = (0..rows * cols)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    // Coarse values, so that ties occur.
+                    (x % 20) as f64 / 20.0
+                })
+                .collect();
+            let m = Matrix { rows, cols, data };
+            let mut cand: Vec<(f64, usize, usize)> = (0..rows)
+                .flat_map(|r| (0..cols).map(move |c| (r, c)))
+                .map(|(r, c)| (m.get(r, c), r, c))
+                .filter(|c| c.0 >= 0.3)
+                .collect();
+            cand.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+            let (mut ru, mut cu, mut want) = (vec![false; rows], vec![false; cols], Vec::new());
+            for (_, r, c) in cand {
+                if !ru[r] && !cu[c] {
+                    ru[r] = true;
+                    cu[c] = true;
+                    want.push((r, c));
+                }
+            }
+            assert_eq!(greedy(&m, 0.3), want, "{rows} x {cols}");
+        }
     }
 
     #[test]

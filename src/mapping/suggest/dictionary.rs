@@ -27,6 +27,9 @@ pub struct Dictionary {
     vocab: HashSet<String>,
     /// Two-letter single-word terms (`id`, `no`, `dr`), allowed as pieces of compounds.
     short_vocab: HashSet<String>,
+    /// Pairs of groups whose meanings are related but not the same (`~` lines: an identifier
+    /// and a reference number, a hire date and a start date), both orders.
+    related: HashSet<(u32, u32)>,
 }
 
 /// A word of a field name with its stem.
@@ -68,9 +71,14 @@ impl Dictionary {
     pub fn parse(text: &str) -> Dictionary {
         let mut dict = Dictionary::default();
         let mut multi: Vec<(Vec<String>, u32)> = Vec::new();
+        let mut related_lines: Vec<&str> = Vec::new();
         for line in text.lines() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if let Some(rest) = line.strip_prefix('~') {
+                related_lines.push(rest);
                 continue;
             }
             let group = dict.names.len() as u32;
@@ -107,6 +115,26 @@ impl Dictionary {
             }
             dict.names.push(name.unwrap_or_default());
         }
+        // `~` lines name groups by their first term.
+        for line in related_lines {
+            let groups: Vec<u32> = line
+                .split('|')
+                .filter_map(|t| {
+                    let name = words(t).join(" ");
+                    dict.names
+                        .iter()
+                        .position(|n| !name.is_empty() && *n == name)
+                        .map(|g| g as u32)
+                })
+                .collect();
+            for &a in &groups {
+                for &b in &groups {
+                    if a != b {
+                        dict.related.insert((a, b));
+                    }
+                }
+            }
+        }
         for (stems, group) in multi {
             let mut keys = vec![stems[0].clone()];
             if let Some(gs) = dict.single.get(&stems[0]) {
@@ -132,6 +160,11 @@ impl Dictionary {
             .get(group as usize)
             .map(String::as_str)
             .unwrap_or("")
+    }
+
+    /// Whether two groups have related meanings (a `~` line).
+    pub fn groups_related(&self, a: u32, b: u32) -> bool {
+        self.related.contains(&(a, b))
     }
 
     /// Groups of a single-word stem.
@@ -291,6 +324,20 @@ mod tests {
             .map(|t| t.text.clone())
             .collect();
         assert_eq!(t, vec!["date of birth".to_string()]);
+    }
+
+    #[test]
+    fn related_lines_link_groups() {
+        let d = Dictionary::parse(
+            "id | identifier\nreference | ref\nstatus\n~ id | reference | nosuchgroup\n",
+        );
+        let (id, rf, st) = (
+            d.groups_of("id")[0],
+            d.groups_of("ref")[0],
+            d.groups_of("status")[0],
+        );
+        assert!(d.groups_related(id, rf) && d.groups_related(rf, id));
+        assert!(!d.groups_related(id, st) && !d.groups_related(id, id));
     }
 
     #[test]

@@ -59,7 +59,8 @@ pub struct PairHistory {
 /// Feedback digested for scoring.
 #[derive(Debug, Clone, Default)]
 pub struct Learned {
-    pairs: HashMap<(String, String), PairHistory>,
+    /// Per source path, per target path.
+    pairs: HashMap<String, HashMap<String, PairHistory>>,
     /// Leaf-term correspondences (`stem key`, `stem key`) of accepted pairs whose names differ.
     pub tokens: HashSet<(String, String)>,
 }
@@ -71,7 +72,9 @@ pub fn digest(feedback: &Feedback, dict: &Dictionary) -> Learned {
     for e in &feedback.entries {
         let h = learned
             .pairs
-            .entry((e.source.clone(), e.target.clone()))
+            .entry(e.source.clone())
+            .or_default()
+            .entry(e.target.clone())
             .or_default();
         if e.accepted {
             h.accepted += e.count;
@@ -79,7 +82,11 @@ pub fn digest(feedback: &Feedback, dict: &Dictionary) -> Learned {
             h.rejected += e.count;
         }
     }
-    for ((s, t), h) in &learned.pairs {
+    for (s, t, h) in learned
+        .pairs
+        .iter()
+        .flat_map(|(s, m)| m.iter().map(move |(t, h)| (s, t, h)))
+    {
         if h.accepted <= h.rejected {
             continue;
         }
@@ -113,7 +120,8 @@ impl Learned {
     /// The history of one pair.
     pub fn history(&self, source: &str, target: &str) -> PairHistory {
         self.pairs
-            .get(&(source.to_string(), target.to_string()))
+            .get(source)
+            .and_then(|m| m.get(target))
             .copied()
             .unwrap_or_default()
     }

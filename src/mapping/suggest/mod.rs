@@ -107,8 +107,39 @@ const SECOND_TARGET_MIN: f64 = 0.6;
 
 /// Share of the score kept by a pair of fields named without any dictionary word.
 const PRIOR_BASE: f64 = 0.85;
-/// Score lost per level of nesting shared by both fields.
-const DEPTH_PENALTY: f64 = 0.02;
+/// Share of the score lost per level of nesting of the source field below its schema's
+/// shallowest fields (capped at three levels).
+const SOURCE_DEPTH_PENALTY: f64 = 0.1;
+/// The same for the target field: a nested target field is more often filled by copying its
+/// whole parent object than field by field.
+const TARGET_DEPTH_PENALTY: f64 = 0.2;
+
+/// Where a field sits in its schema's structure.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    /// Levels of nesting below the schema's shallowest fields.
+    rel_depth: usize,
+}
+
+impl Shape {
+    /// How likely a pair of fields with these places is to be mapped at all, 0..1: mappings
+    /// are written for top-level fields far more often than for deeply nested ones. Depth
+    /// counts from the schema's shallowest fields, so `table.column` schemas lose nothing.
+    fn prior(&self, t: &Shape) -> f64 {
+        (1.0 - SOURCE_DEPTH_PENALTY * self.rel_depth.min(3) as f64)
+            * (1.0 - TARGET_DEPTH_PENALTY * t.rel_depth.min(3) as f64)
+    }
+}
+
+fn structure(fields: &[Prepared]) -> Vec<Shape> {
+    let min_depth = fields.iter().map(|f| f.name.depth).min().unwrap_or(0);
+    fields
+        .iter()
+        .map(|f| Shape {
+            rel_depth: f.name.depth - min_depth,
+        })
+        .collect()
+}
 
 /// Everything known about one field while scoring.
 struct Prepared {
@@ -161,23 +192,64 @@ pub fn suggest(
     );
     let src_names: Vec<NameRepr> = src.iter().map(|p| p.name.clone()).collect();
     let tgt_names: Vec<NameRepr> = tgt.iter().map(|p| p.name.clone()).collect();
-    let mut cache = TermCache::new(&vocab, &learned.tokens, &src_names, &tgt_names);
+    let mut cache =
+        TermCache::new(&vocab, &learned.tokens, &src_names, &tgt_names).with_related(dict);
 
-    let mut m = Matrix::zeros(src.len(), tgt.len());
+    let src_shape = structure(&src);
+
+    let tgt_shape = structure(&tgt);
+    let common = values::common_counts(
+        &src.iter().map(|p| &p.profile).collect::<Vec<_>>(),
+        &tgt.iter().map(|p| &p.profile).collect::<Vec<_>>(),
+    );
+    // Term similarities are computed once, up front; the pair loop then only reads them.
+    let dense = cache.fill();
+    let src_rows: Vec<Option<Vec<u32>>> = src
+        .iter()
+        .map(|p| {
+            if dense {
+                cache.offsets(&p.name, true)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let tgt_cols: Vec<Option<Vec<u32>>> = tgt
+        .iter()
+        .map(|p| {
+            if dense {
+                cache.offsets(&p.name, false)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let mut raw = Matrix::zeros(src.len(), tgt.len());
     for (i, s) in src.iter().enumerate() {
         for (j, t) in tgt.iter().enumerate() {
-            let e = evidence(s, t, &mut cache);
-            let score = learned.adjust(src_paths[i], tgt_paths[j], e.score);
-            m.data[i * tgt.len() + j] = score;
+            let k = i * tgt.len() + j;
+            let name = match (&src_rows[i], &tgt_cols[j]) {
+                (Some(r), Some(c)) => cache.name_sim_dense(&s.name, r, &t.name, c),
+                _ => similarity::name_sim(&s.name, &t.name, &mut cache),
+            };
+            raw.data[k] = score_pair(s, t, name, Some(usize::from(common[k]))).score;
+        }
+    }
+    let mut m = Matrix::zeros(src.len(), tgt.len());
+    for i in 0..src.len() {
+        for j in 0..tgt.len() {
+            let score = raw.get(i, j) * src_shape[i].prior(&tgt_shape[j]);
+            m.data[i * tgt.len() + j] = learned.adjust(src_paths[i], tgt_paths[j], score);
         }
     }
 
     let pairs = assignment::assign(&m, options.min_score, options.method);
     let mut out = Vec::new();
-    let mut taken: HashSet<(usize, usize)> = HashSet::new();
+    // Pairs already reported, row-major.
+    let mut taken = vec![false; src.len() * tgt.len()];
     let mut target_done = vec![false; tgt.len()];
     for &(i, j) in &pairs {
-        taken.insert((i, j));
+        taken[i * tgt.len() + j] = true;
         target_done[j] = true;
         out.push(explain(
             i,
@@ -211,7 +283,7 @@ pub fn suggest(
         }
         used_twice[i] = true;
         target_done[j] = true;
-        taken.insert((i, j));
+        taken[i * tgt.len() + j] = true;
         let mut sug = explain(
             i, j, score, &src, &tgt, &src_paths, &tgt_paths, &learned, &mut cache, dict,
         );
@@ -240,7 +312,7 @@ pub fn suggest(
                     },
                     sug.reason
                 );
-                taken.insert((i, j));
+                taken[i * tgt.len() + j] = true;
                 out.push(sug);
             }
         }
@@ -248,12 +320,25 @@ pub fn suggest(
     // Alternatives: the next best sources of each target, as hints.
     if options.alternatives > 0 {
         for j in 0..tgt.len() {
-            let mut cands: Vec<(f64, usize)> = (0..src.len())
-                .filter(|&i| !taken.contains(&(i, j)))
-                .map(|i| (m.get(i, j), i))
-                .filter(|(s, _)| *s >= options.min_score * 0.5)
-                .collect();
-            cands.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            // The best few candidates, kept sorted (score descending, then row) as they come.
+            let mut cands: Vec<(f64, usize)> = Vec::with_capacity(options.alternatives + 1);
+            let floor = options.min_score * 0.5;
+            for i in 0..src.len() {
+                let score = m.get(i, j);
+                if score < floor || taken[i * tgt.len() + j] {
+                    continue;
+                }
+                if cands.len() == options.alternatives && cands.last().is_some_and(|l| l.0 >= score)
+                {
+                    continue;
+                }
+                let at = cands
+                    .iter()
+                    .position(|c| c.0 < score)
+                    .unwrap_or(cands.len());
+                cands.insert(at, (score, i));
+                cands.truncate(options.alternatives);
+            }
             for &(score, i) in cands.iter().take(options.alternatives) {
                 let conf = (score * 0.8).min(ALTERNATIVE_CAP);
                 let mut sug = explain(
@@ -318,10 +403,23 @@ struct Evidence {
     values: Option<ValueEvidence>,
 }
 
-fn evidence(s: &Prepared, t: &Prepared, cache: &mut TermCache<'_>) -> Evidence {
-    let name = similarity::name_sim(&s.name, &t.name, cache);
+/// `common`: the number of distinct sample values the two fields share, when already counted.
+fn evidence(
+    s: &Prepared,
+    t: &Prepared,
+    cache: &mut TermCache<'_>,
+    common: Option<usize>,
+) -> Evidence {
+    score_pair(s, t, similarity::name_sim(&s.name, &t.name, cache), common)
+}
+
+/// The evidence for one pair, its name similarity already known.
+fn score_pair(s: &Prepared, t: &Prepared, name: f64, common: Option<usize>) -> Evidence {
     let type_fit = types::compatibility(&s.kind, &t.kind);
-    let values = values::compare(&s.profile, &t.profile);
+    let values = match common {
+        Some(c) => values::compare_counted(&s.profile, &t.profile, c),
+        None => values::compare(&s.profile, &t.profile),
+    };
     let mut score = name;
     if let Some(v) = values {
         // Names and values are independent witnesses: either can carry the pair, and values
@@ -335,7 +433,6 @@ fn evidence(s: &Prepared, t: &Prepared, cache: &mut TermCache<'_>) -> Evidence {
     // amount, created) get mapped more often than exotic ones, and top-level fields more often
     // than deeply nested ones.
     score *= PRIOR_BASE + (1.0 - PRIOR_BASE) * s.name.known.max(t.name.known);
-    score *= 1.0 - DEPTH_PENALTY * s.name.depth.min(t.name.depth).min(5) as f64;
     Evidence {
         score: score.clamp(0.0, 1.0),
         name,
@@ -358,7 +455,7 @@ fn explain(
     dict: &Dictionary,
 ) -> Suggestion {
     let (s, t) = (&src[i], &tgt[j]);
-    let e = evidence(s, t, cache);
+    let e = evidence(s, t, cache, None);
     let mut parts: Vec<String> = Vec::new();
     if let Some(words) = name_words(s, t, cache, dict) {
         parts.push(words);

@@ -36,6 +36,13 @@ const FILLER: &[&str] = &[
     "info",
 ];
 
+/// Whether a stem is a wrapper word's (`value` stems to `valu`, so stems are compared).
+fn is_filler(stem_key: &str) -> bool {
+    static STEMS: std::sync::LazyLock<HashSet<String>> =
+        std::sync::LazyLock::new(|| FILLER.iter().map(|w| stem(w)).collect());
+    STEMS.contains(stem_key)
+}
+
 /// Weight of a filler word relative to a meaningful one.
 const FILLER_WEIGHT: f64 = 0.15;
 
@@ -45,6 +52,8 @@ const PARENT_CAP: f64 = 0.8;
 
 /// Similarity of two terms that share a dictionary group.
 pub const SYNONYM: f64 = 0.9;
+/// Similarity of two terms whose dictionary groups are related (`id` / `reference`).
+pub const RELATED: f64 = 0.6;
 /// Similarity of two terms linked by accepted feedback.
 pub const LEARNED: f64 = 0.85;
 
@@ -121,7 +130,6 @@ pub fn represent(
     for path in paths {
         let segments = split_path(path);
         let depth_count = segments.len();
-        depths.push(depth_count.saturating_sub(1));
         let mut terms = Vec::new();
         let mut leaf = Vec::new();
         let mut leaf_joined = String::new();
@@ -166,8 +174,19 @@ pub fn represent(
                 }
             }
         }
+        // A leaf made only of wrapper words (`CurrencyRef.value`, `ID[].$value`) holds the value
+        // its parent names: the parent counts as part of the leaf.
+        let wrapped = depth_count >= 2
+            && leaf_phrase.is_none()
+            && seg_tokens
+                .last()
+                .is_some_and(|t| !t.is_empty() && t.iter().all(|t| is_filler(&t.stem)));
+        depths.push(depth_count.saturating_sub(if wrapped { 2 } else { 1 }));
         for (i, tokens) in seg_tokens.iter().enumerate() {
-            let depth = depth_count - 1 - i;
+            let mut depth = depth_count - 1 - i;
+            if wrapped {
+                depth = depth.saturating_sub(1);
+            }
             let seg = &segments[i];
             let seg_terms = match (&leaf_phrase, depth) {
                 (Some(term), 0) => vec![term.clone()],
@@ -180,7 +199,7 @@ pub fn represent(
                     leaf.push(id);
                 }
             }
-            if depth == 0 {
+            if depth == 0 && leaf_joined.is_empty() {
                 leaf_joined = seg.words.concat();
             }
         }
@@ -217,9 +236,10 @@ pub fn represent(
                 .into_iter()
                 .map(|(id, depth)| {
                     let idf = (1.0 + n / df.get(&id).copied().unwrap_or(1) as f64).ln();
-                    let filler = vocab.terms.get(id as usize).is_some_and(|t| {
-                        t.stems.len() == 1 && FILLER.contains(&t.stems[0].as_str())
-                    });
+                    let filler = vocab
+                        .terms
+                        .get(id as usize)
+                        .is_some_and(|t| t.stems.len() == 1 && is_filler(&t.stems[0]));
                     let w = DEPTH_WEIGHT[depth.min(DEPTH_WEIGHT.len() - 1)]
                         * idf
                         * if filler { FILLER_WEIGHT } else { 1.0 };
@@ -254,8 +274,12 @@ const DENSE_LIMIT: usize = 4_000_000;
 pub struct TermCache<'a> {
     vocab: &'a Vocabulary,
     learned: &'a HashSet<(String, String)>,
+    related: Option<&'a Dictionary>,
     row: Vec<u32>,
     col: Vec<u32>,
+    /// Term id of each local row and column.
+    row_ids: Vec<u32>,
+    col_ids: Vec<u32>,
     cols: usize,
     dense: Vec<f32>,
     sparse: HashMap<(u32, u32), f64>,
@@ -274,19 +298,20 @@ impl<'a> TermCache<'a> {
     ) -> Self {
         let local = |fields: &[NameRepr]| {
             let mut map = vec![NONE; vocab.terms.len()];
-            let mut n = 0u32;
+            let mut ids = Vec::new();
             for f in fields {
                 for (id, _) in &f.terms {
                     if let Some(slot) = map.get_mut(*id as usize).filter(|s| **s == NONE) {
-                        *slot = n;
-                        n += 1;
+                        *slot = ids.len() as u32;
+                        ids.push(*id);
                     }
                 }
             }
-            (map, n as usize)
+            (map, ids)
         };
-        let (row, rows) = local(source);
-        let (col, cols) = local(target);
+        let (row, row_ids) = local(source);
+        let (col, col_ids) = local(target);
+        let (rows, cols) = (row_ids.len(), col_ids.len());
         let dense = if rows * cols <= DENSE_LIMIT {
             vec![-1.0; rows * cols]
         } else {
@@ -295,12 +320,74 @@ impl<'a> TermCache<'a> {
         TermCache {
             vocab,
             learned,
+            related: None,
             row,
             col,
+            row_ids,
+            col_ids,
             cols,
             dense,
             sparse: HashMap::new(),
         }
+    }
+
+    /// Also counts terms of related dictionary groups (`~` lines) as partly alike.
+    pub fn with_related(mut self, dict: &'a Dictionary) -> Self {
+        self.related = Some(dict);
+        self
+    }
+
+    /// Computes every source-term × target-term similarity up front, so that `name_sim_dense`
+    /// can read them without branching. Returns whether the dense table exists.
+    pub fn fill(&mut self) -> bool {
+        if self.dense.is_empty() {
+            return false;
+        }
+        let (rows, cols) = (
+            std::mem::take(&mut self.row_ids),
+            std::mem::take(&mut self.col_ids),
+        );
+        for (r, &a) in rows.iter().enumerate() {
+            for (c, &b) in cols.iter().enumerate() {
+                let v = self.sim(a, b) as f32;
+                if let Some(slot) = self.dense.get_mut(r * self.cols + c) {
+                    *slot = v;
+                }
+            }
+        }
+        self.row_ids = rows;
+        self.col_ids = cols;
+        true
+    }
+
+    /// Offsets into the dense table of a source field's terms (`rows`) or a target field's
+    /// terms (`!rows`); `None` without a dense table.
+    pub fn offsets(&self, f: &NameRepr, rows: bool) -> Option<Vec<u32>> {
+        if self.dense.is_empty() {
+            return None;
+        }
+        let (map, scale) = if rows {
+            (&self.row, self.cols as u32)
+        } else {
+            (&self.col, 1)
+        };
+        f.terms
+            .iter()
+            .map(|(id, _)| {
+                map.get(*id as usize)
+                    .filter(|r| **r != NONE)
+                    .map(|r| r * scale)
+            })
+            .collect()
+    }
+
+    /// `name_sim` from a filled dense table (`fill`), given both fields' `offsets`.
+    pub fn name_sim_dense(&self, a: &NameRepr, rows: &[u32], b: &NameRepr, cols: &[u32]) -> f64 {
+        let dense = &self.dense;
+        name_sim_with(a, b, self, |x, y| match (rows.get(x), cols.get(y)) {
+            (Some(r), Some(c)) => dense.get((r + c) as usize).map_or(0.0, |v| f64::from(*v)),
+            _ => 0.0,
+        })
     }
 
     /// Similarity of two interned terms.
@@ -323,7 +410,16 @@ impl<'a> TermCache<'a> {
             return *s;
         }
         let (ta, tb) = (&self.vocab.terms[a as usize], &self.vocab.terms[b as usize]);
-        let s = term_sim(ta, tb, self.learned);
+        let mut s = term_sim(ta, tb, self.learned);
+        if s < RELATED
+            && let Some(dict) = self.related
+            && ta
+                .groups
+                .iter()
+                .any(|g| tb.groups.iter().any(|h| dict.groups_related(*g, *h)))
+        {
+            s = RELATED;
+        }
         match slot {
             Some(i) => self.dense[i] = s as f32,
             None => {
@@ -331,27 +427,6 @@ impl<'a> TermCache<'a> {
             }
         }
         s
-    }
-
-    /// Start of a source term's row in the dense table, if it has one.
-    fn row_of(&self, a: u32) -> Option<usize> {
-        match self.row.get(a as usize) {
-            Some(&r) if r != NONE && !self.dense.is_empty() => Some(r as usize * self.cols),
-            _ => None,
-        }
-    }
-
-    /// `sim(a, b)` for a source term whose dense row starts at `row`.
-    fn sim_in_row(&mut self, row: usize, a: u32, b: u32) -> f64 {
-        let c = match self.col.get(b as usize) {
-            Some(&c) if c != NONE => c as usize,
-            _ => return self.sim(a, b),
-        };
-        let v = self.dense[row + c];
-        if v >= 0.0 {
-            return f64::from(v);
-        }
-        self.sim(a, b)
     }
 
     /// Word correspondences learned from feedback.
@@ -433,19 +508,41 @@ pub fn abbreviation(short: &str, long: &str) -> Option<f64> {
 /// Similarity of two field names, 0..1: each side's terms are paired with their best match on
 /// the other side, weighted, in both directions.
 pub fn name_sim(a: &NameRepr, b: &NameRepr, cache: &mut TermCache<'_>) -> f64 {
+    let sims: Vec<f64> = a
+        .terms
+        .iter()
+        .flat_map(|(ta, _)| b.terms.iter().map(|(tb, _)| (*ta, *tb)))
+        .map(|(x, y)| cache.sim(x, y))
+        .collect();
+    let n = b.terms.len();
+    name_sim_with(a, b, cache, |x, y| {
+        sims.get(x * n + y).copied().unwrap_or(0.0)
+    })
+}
+
+/// `name_sim` with term similarities by position (`sim(i, j)` for `a.terms[i]`, `b.terms[j]`).
+fn name_sim_with(
+    a: &NameRepr,
+    b: &NameRepr,
+    cache: &TermCache<'_>,
+    sim: impl Fn(usize, usize) -> f64,
+) -> f64 {
     // Best match of each term on the other side, both directions, from one pass over the pairs.
     let mut best_b = [0.0f64; 32];
     let (mut num, mut den) = (0.0, 0.0);
-    for (ta, wa) in &a.terms {
-        let row = cache.row_of(*ta);
+    // Leaves spelled alike once run together (`eTag` / `etag`) are the same word.
+    let same_leaf = !a.leaf_joined.is_empty() && a.leaf_joined == b.leaf_joined;
+    for (x, (ta, wa)) in a.terms.iter().enumerate() {
         let mut best = 0.0f64;
-        for (k, (tb, _)) in b.terms.iter().enumerate() {
-            let s = match row {
-                Some(r) => cache.sim_in_row(r, *ta, *tb),
-                None => cache.sim(*ta, *tb),
+        let leaf_a = same_leaf && a.leaf.contains(ta);
+        for (y, (tb, _)) in b.terms.iter().enumerate() {
+            let s = if leaf_a && b.leaf.contains(tb) {
+                1.0
+            } else {
+                sim(x, y)
             };
             best = best.max(s);
-            if let Some(slot) = best_b.get_mut(k) {
+            if let Some(slot) = best_b.get_mut(y) {
                 *slot = slot.max(s);
             }
         }
@@ -569,6 +666,50 @@ mod tests {
                 "fax",
             ],
         );
+    }
+
+    #[test]
+    fn wrapper_leaves_and_run_together_spellings_match() {
+        check(
+            &[
+                "CurrencyRef.value",
+                "CurrencyRef.type",
+                "eTag",
+                "Worker_Reference.ID[].$value",
+            ],
+            &["currency", "etag", "currency_type", "worker_id"],
+            &["currency", "currency_type", "etag", "worker_id"],
+        );
+    }
+
+    #[test]
+    fn dense_and_lazy_name_similarity_agree() {
+        let dict = builtin();
+        let (sources, targets) = (
+            ["BillAddr.City", "CID", "eTag", "AccountRef.value"],
+            ["billing_address.city", "CustomerID", "etag", "account_id"],
+        );
+        let compounds = compound_vocab(dict, sources.iter().chain(&targets).copied());
+        let mut vocab = Vocabulary::default();
+        let s = represent(&sources, dict, &compounds, &mut vocab);
+        let t = represent(&targets, dict, &compounds, &mut vocab);
+        let learned = HashSet::new();
+        let mut lazy = TermCache::new(&vocab, &learned, &s, &t).with_related(dict);
+        let mut dense = TermCache::new(&vocab, &learned, &s, &t).with_related(dict);
+        assert!(dense.fill());
+        for a in &s {
+            for b in &t {
+                let (r, c) = (
+                    dense.offsets(a, true).unwrap_or_default(),
+                    dense.offsets(b, false).unwrap_or_default(),
+                );
+                let (x, y) = (
+                    name_sim(a, b, &mut lazy),
+                    dense.name_sim_dense(a, &r, b, &c),
+                );
+                assert!((x - y).abs() < 1e-6, "{x} vs {y}");
+            }
+        }
     }
 
     #[test]

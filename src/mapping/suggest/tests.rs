@@ -321,3 +321,32 @@ fn schemas_round_trip_through_json() {
         "to_string"
     );
 }
+
+#[test]
+fn nested_fields_rank_below_top_level_ones_with_the_same_name() {
+    let src = plain(&[("title", "string"), ("translations.fr.title", "string")]);
+    let tgt = plain(&[("title", "string"), ("translations.fr.title", "string")]);
+    let out = suggest(&src, &tgt, &SuggestOptions::default(), &Feedback::default());
+    let conf = |s: &str, t: &str| {
+        out.iter()
+            .find(|x| x.source == s && x.target == t)
+            .map(|x| x.confidence)
+            .unwrap_or(0.0)
+    };
+    assert!(conf("title", "title") > conf("translations.fr.title", "translations.fr.title"));
+    assert!(conf("translations.fr.title", "translations.fr.title") > 0.3);
+}
+
+#[test]
+fn reference_objects_give_their_value_to_id_fields() {
+    check(
+        &plain(&[
+            ("CurrencyRef.value", "string"),
+            ("CurrencyRef.name", "string"),
+            ("CurrencyRef.type", "string"),
+            ("TxnDate", "date"),
+        ]),
+        &plain(&[("currency", "string"), ("date", "date")]),
+        &[("CurrencyRef.value", "currency"), ("TxnDate", "date")],
+    );
+}

@@ -130,6 +130,10 @@ pub struct Profile {
     /// Share of samples per class, and per family of classes.
     dist: [f64; CLASSES],
     family_dist: [f64; 11],
+    /// The non-zero entries of `dist` and `family_dist`, so that comparing two fields touches
+    /// only the classes they have.
+    sparse_dist: Vec<(u8, f64)>,
+    sparse_family: Vec<(u8, f64)>,
     /// How telling a shared value is, 0..1, averaged over the values: `1`, `0` or `yes` are
     /// shared by unrelated fields all the time, `ada@example.com` or `94107` are not.
     specificity: f64,
@@ -464,6 +468,20 @@ impl Profile {
                 p.family_dist[class.family() as usize] += share;
             }
         }
+        p.sparse_dist = p
+            .dist
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| **x > 0.0)
+            .map(|(i, x)| (i as u8, *x))
+            .collect();
+        p.sparse_family = p
+            .family_dist
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| **x > 0.0)
+            .map(|(i, x)| (i as u8, *x))
+            .collect();
         if p.n > 0 {
             p.mean_len = total_len as f64 / p.n as f64;
         }
@@ -576,16 +594,55 @@ pub fn compare(a: &Profile, b: &Profile) -> Option<ValueEvidence> {
     if a.n == 0 || b.n == 0 {
         return None;
     }
-    let exact: f64 = a.dist.iter().zip(&b.dist).map(|(x, y)| x.min(*y)).sum();
-    let fam: f64 = a
-        .family_dist
+    compare_counted(a, b, sorted_common(&a.hashes, &b.hashes))
+}
+
+/// For every source × target pair, how many distinct values their samples share (row-major,
+/// `sources × targets`), from an index of the target values: work grows with the number of
+/// shared values, not with the number of pairs times samples.
+pub fn common_counts(sources: &[&Profile], targets: &[&Profile]) -> Vec<u16> {
+    let cols = targets.len();
+    let mut counts = vec![0u16; sources.len() * cols];
+    let mut index: std::collections::HashMap<u64, Vec<u32>> = std::collections::HashMap::new();
+    for (j, t) in targets.iter().enumerate() {
+        for h in &t.hashes {
+            index.entry(*h).or_default().push(j as u32);
+        }
+    }
+    if index.is_empty() {
+        return counts;
+    }
+    for (i, s) in sources.iter().enumerate() {
+        let row = &mut counts[i * cols..(i + 1) * cols];
+        for h in &s.hashes {
+            for &j in index.get(h).map(Vec::as_slice).unwrap_or(&[]) {
+                if let Some(c) = row.get_mut(j as usize) {
+                    *c = c.saturating_add(1);
+                }
+            }
+        }
+    }
+    counts
+}
+
+/// `compare` with the number of shared distinct values already counted.
+pub fn compare_counted(a: &Profile, b: &Profile, common: usize) -> Option<ValueEvidence> {
+    if a.n == 0 || b.n == 0 {
+        return None;
+    }
+    let exact: f64 = a
+        .sparse_dist
         .iter()
-        .zip(&b.family_dist)
-        .map(|(x, y)| x.min(*y))
+        .map(|(i, x)| x.min(b.dist[*i as usize]))
+        .sum();
+    let fam: f64 = a
+        .sparse_family
+        .iter()
+        .map(|(i, x)| x.min(b.family_dist[*i as usize]))
         .sum();
     let class_agreement = 0.6 * exact + 0.4 * fam;
 
-    let common = sorted_common(&a.hashes, &b.hashes) as f64;
+    let common = common as f64;
     let smaller = a.values.len().min(b.values.len()).max(1) as f64;
     let raw_overlap = common / smaller;
     let mut overlap = raw_overlap * (0.25 + 0.75 * a.specificity.min(b.specificity));
@@ -703,6 +760,26 @@ mod tests {
         assert!(ab > 0.7, "ab = {ab}");
         assert!(ac < 0.2, "ac = {ac}");
         assert!(compare(&a, &Profile::default()).is_none());
+    }
+
+    #[test]
+    fn indexed_common_counts_equal_pairwise_merges() {
+        let a = Profile::build(&[json!("x1"), json!("x2"), json!("y3"), json!("x1")], 20);
+        let b = Profile::build(&[json!("x2"), json!("x1"), json!("z9")], 20);
+        let c = Profile::build(&[json!("q")], 20);
+        let d = Profile::default();
+        let all = [&a, &b, &c, &d];
+        let counts = common_counts(&all, &all);
+        for (i, p) in all.iter().enumerate() {
+            for (j, q) in all.iter().enumerate() {
+                assert_eq!(
+                    usize::from(counts[i * all.len() + j]),
+                    sorted_common(&p.hashes, &q.hashes),
+                    "{i} {j}"
+                );
+            }
+        }
+        assert_eq!(counts[1], 2);
     }
 
     #[test]
