@@ -37,6 +37,9 @@ pub enum Error {
         /// Path of the offending input, e.g. `input.scopes[1]`.
         field: Option<String>,
     },
+    /// A connector definition with problems; every one names its path.
+    #[error("the connector definition is invalid: {}", summary(.0))]
+    InvalidDefinition(Vec<crate::connectors::validate::DefinitionError>),
     /// The operation conflicts with the current state (e.g. a duplicate name).
     #[error("{0}")]
     Conflict(String),
@@ -77,7 +80,7 @@ impl Error {
             Self::Forbidden(_) => "FORBIDDEN",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::NotFound(_) => "NOT_FOUND",
-            Self::InvalidInput { .. } => "INVALID_INPUT",
+            Self::InvalidInput { .. } | Self::InvalidDefinition(_) => "INVALID_INPUT",
             Self::Conflict(_) => "CONFLICT",
             Self::Upstream(_) => "UPSTREAM_ERROR",
             Self::Internal(_) => "INTERNAL",
@@ -91,7 +94,7 @@ impl Error {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::InvalidInput { .. } => StatusCode::BAD_REQUEST,
+            Self::InvalidInput { .. } | Self::InvalidDefinition(_) => StatusCode::BAD_REQUEST,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Upstream(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -111,6 +114,14 @@ impl Error {
         if let Self::Internal(source) = self {
             tracing::error!(error.chain = format!("{source:#}"), "internal error");
         }
+    }
+}
+
+fn summary(errors: &[crate::connectors::validate::DefinitionError]) -> String {
+    match errors {
+        [] => "no details".to_owned(),
+        [only] => only.to_string(),
+        [first, rest @ ..] => format!("{first} (and {} more)", rest.len()),
     }
 }
 
@@ -145,6 +156,21 @@ impl ErrorExtensions for Error {
                 Self::RateLimited {
                     retry_after_secs, ..
                 } => extensions.set("retryAfter", *retry_after_secs),
+                Self::InvalidDefinition(errors) => {
+                    if let Some(first) = errors.first() {
+                        extensions.set("path", first.path.as_str());
+                    }
+                    let all: Vec<async_graphql::Value> = errors
+                        .iter()
+                        .map(|e| {
+                            async_graphql::Value::from_json(serde_json::json!({
+                                "path": e.path, "message": e.message
+                            }))
+                            .unwrap_or_default()
+                        })
+                        .collect();
+                    extensions.set("errors", all);
+                }
                 _ => {}
             }
         })

@@ -10,6 +10,8 @@ pub mod bootstrap;
 pub mod cli;
 /// Configuration from flags and `PATCHBAY_*` environment variables.
 pub mod config;
+/// Connectors as data: the definition model, validation, the built-in catalogue, the registry.
+pub mod connectors;
 /// The browser console: the offline GraphiQL playground and its embedded assets.
 pub mod console;
 /// The master key and the cryptographic helpers built on it.

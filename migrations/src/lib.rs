@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_workspaces_and_api_keys;
 mod m20261123_000002_api_key_rotation_and_burst;
 mod m20261123_000003_field_mappings;
+mod m20261123_000004_connectors;
 
 /// Every migration of Patchbay, in the order they apply.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_workspaces_and_api_keys::Migration),
             Box::new(m20261123_000002_api_key_rotation_and_burst::Migration),
             Box::new(m20261123_000003_field_mappings::Migration),
+            Box::new(m20261123_000004_connectors::Migration),
         ]
     }
 }

@@ -57,6 +57,11 @@ enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// Connector definitions: print their JSON Schema, check files, list the built-ins.
+    Connectors {
+        #[command(subcommand)]
+        action: offline::ConnectorsAction,
+    },
     /// Field-mapping suggestions between two schema files, offline.
     Mapping {
         #[command(subcommand)]
@@ -135,6 +140,7 @@ impl Cli {
                 print!("{}", crate::graphql::sdl());
                 Ok(())
             }
+            Some(Command::Connectors { action }) => offline::connectors(action),
             Some(Command::Mapping { action }) => offline::mapping(action),
             Some(Command::Insights { action }) => offline::insights(action),
             Some(Command::Version) => {

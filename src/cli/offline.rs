@@ -68,6 +68,72 @@ pub enum InsightsAction {
     },
 }
 
+/// `patchbay connectors …`
+#[derive(Subcommand)]
+pub enum ConnectorsAction {
+    /// Print the JSON Schema of connector definitions.
+    Schema,
+    /// Check connector definition files (JSON or YAML): every problem with its path.
+    Check {
+        /// Definition files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List the built-in connectors.
+    List,
+}
+
+/// Runs `patchbay connectors …`.
+pub fn connectors(action: ConnectorsAction) -> anyhow::Result<()> {
+    use crate::connectors::{catalog, definition, registry};
+    let mut out = std::io::stdout().lock();
+    match action {
+        ConnectorsAction::Schema => {
+            serde_json::to_writer_pretty(&mut out, &definition::json_schema())?;
+            writeln!(out)?;
+        }
+        ConnectorsAction::List => {
+            for d in catalog::built_ins() {
+                let streams: Vec<&str> = d.streams.iter().map(|s| s.name.as_str()).collect();
+                writeln!(
+                    out,
+                    "{:<16} {:<24} {}",
+                    d.name,
+                    d.display_name,
+                    streams.join(", ")
+                )?;
+            }
+        }
+        ConnectorsAction::Check { files } => {
+            let mut failed = 0;
+            for path in &files {
+                let text = read_input(path)?;
+                match registry::parse(serde_json::Value::String(text)) {
+                    Ok(d) => writeln!(
+                        out,
+                        "{}: ok ({}: {} streams, {} actions)",
+                        path.display(),
+                        d.name,
+                        d.streams.len(),
+                        d.actions.len()
+                    )?,
+                    Err(crate::Error::InvalidDefinition(errors)) => {
+                        failed += 1;
+                        for error in errors {
+                            writeln!(out, "{}: {error}", path.display())?;
+                        }
+                    }
+                    Err(other) => bail!("{}: {}", path.display(), other.public_message()),
+                }
+            }
+            if failed > 0 {
+                bail!("{failed} of {} definitions are invalid", files.len());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Runs `patchbay mapping suggest`.
 pub fn mapping(action: MappingAction) -> anyhow::Result<()> {
     let MappingAction::Suggest {

@@ -3,6 +3,7 @@
 //! Only this module knows about GraphQL types; resolvers stay thin and call domain functions.
 
 mod api_keys;
+mod connectors;
 mod events;
 mod http;
 mod mappings;
@@ -26,6 +27,7 @@ pub struct QueryRoot(
     api_keys::ApiKeysQuery,
     workspaces::WorkspacesQuery,
     mappings::MappingsQuery,
+    connectors::ConnectorsQuery,
 );
 
 /// Every mutation, merged from the domain modules.
@@ -34,6 +36,7 @@ pub struct MutationRoot(
     api_keys::ApiKeysMutation,
     workspaces::WorkspacesMutation,
     mappings::MappingsMutation,
+    connectors::ConnectorsMutation,
 );
 
 /// Every subscription, merged from the domain modules.

@@ -1,0 +1,21 @@
+//! Connectors are data: the declarative definition model, its `{placeholder}` templates and
+//! JSON paths, and its validation, all pure (no I/O, no clock, no network); the built-in
+//! catalogue compiled in; and the registry that adds each workspace's own connectors.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+/// The built-in catalogue, compiled in.
+pub mod catalog;
+/// The definition model (serde types) and its generated JSON Schema.
+pub mod definition;
+/// Paths into JSON documents (`data`, `QueryResponse.Customer`, `['@odata.nextLink']`).
+pub mod path;
+/// Built-in plus the workspace's registered connectors (database).
+pub mod registry;
+/// `{placeholder}` templates: parsing, listing and rendering.
+pub mod template;
+/// Parsing with path-naming errors, and the semantic checks of a definition.
+pub mod validate;
+
+#[cfg(test)]
+mod tests;
