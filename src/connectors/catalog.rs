@@ -6,7 +6,26 @@ use std::sync::{Arc, LazyLock};
 use super::{definition::Definition, validate};
 
 /// `(file name, contents)` of every built-in definition.
-const SOURCES: &[(&str, &str)] = &[];
+const SOURCES: &[(&str, &str)] = &[
+    ("adobe_sign.json", include_str!("catalog/adobe_sign.json")),
+    ("docusign.json", include_str!("catalog/docusign.json")),
+    ("github.json", include_str!("catalog/github.json")),
+    ("gmail.json", include_str!("catalog/gmail.json")),
+    ("hubspot.json", include_str!("catalog/hubspot.json")),
+    ("linkedin.json", include_str!("catalog/linkedin.json")),
+    (
+        "microsoft_teams.json",
+        include_str!("catalog/microsoft_teams.json"),
+    ),
+    ("outlook.json", include_str!("catalog/outlook.json")),
+    ("paypal.json", include_str!("catalog/paypal.json")),
+    ("quickbooks.json", include_str!("catalog/quickbooks.json")),
+    ("salesforce.json", include_str!("catalog/salesforce.json")),
+    ("shopify.json", include_str!("catalog/shopify.json")),
+    ("slack.json", include_str!("catalog/slack.json")),
+    ("stripe.json", include_str!("catalog/stripe.json")),
+    ("xero.json", include_str!("catalog/xero.json")),
+];
 
 static BUILT_INS: LazyLock<Vec<Arc<Definition>>> = LazyLock::new(|| {
     let mut definitions: Vec<Arc<Definition>> = SOURCES

@@ -312,3 +312,91 @@ async fn connectors_are_listed_by_name_with_filters_and_pages() {
         .await;
     assert_eq!(body["data"]["connectors"]["edges"], json!([]));
 }
+
+#[tokio::test]
+async fn the_built_in_catalogue_is_listed_and_a_built_in_can_be_copied_and_adapted() {
+    let app = spawn_app().await;
+    let (_, body) = app
+        .graphql(
+            "{ connectors(first: 100) { edges { node { name builtIn category } } } }",
+            json!({}),
+        )
+        .await;
+    let built_ins: Vec<&str> = body["data"]["connectors"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["node"]["builtIn"] == true)
+        .map(|e| e["node"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(built_ins.len(), 15, "{built_ins:?}");
+
+    let (_, body) = app
+        .graphql("{ connector(name: \"stripe\") { authType streams { name incremental } actions { kind } definition } }", json!({}))
+        .await;
+    let stripe = &body["data"]["connector"];
+    let streams: Vec<&str> = stripe["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    for stream in [
+        "customers",
+        "invoices",
+        "charges",
+        "subscriptions",
+        "payment_intents",
+        "products",
+    ] {
+        assert!(streams.contains(&stream), "{stream} in {streams:?}");
+    }
+    assert!(
+        stripe["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "create")
+    );
+
+    let (_, body) = app
+        .graphql(REGISTER, json!({ "d": stripe["definition"] }))
+        .await;
+    assert_eq!(
+        error_codes(&body),
+        ["CONFLICT"],
+        "built-in names are taken: {body}"
+    );
+    let mut copy = stripe["definition"].clone();
+    copy["name"] = json!("stripe_eu");
+    copy["display_name"] = json!("Stripe (EU account)");
+    let (_, body) = app.graphql(REGISTER, json!({ "d": copy })).await;
+    assert_eq!(
+        body["data"]["registerConnector"]["name"], "stripe_eu",
+        "{body}"
+    );
+    let (_, body) = app
+        .graphql("mutation { deleteConnector(name: \"stripe\") }", json!({}))
+        .await;
+    assert_eq!(
+        error_codes(&body),
+        ["FORBIDDEN"],
+        "built-ins cannot be deleted"
+    );
+    let (_, body) = app
+        .graphql(
+            "{ connectors(category: \"crm\") { edges { node { name } } } }",
+            json!({}),
+        )
+        .await;
+    let crm: Vec<&str> = body["data"]["connectors"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        crm.contains(&"hubspot") && crm.contains(&"salesforce"),
+        "{crm:?}"
+    );
+}
