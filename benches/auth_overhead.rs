@@ -40,6 +40,7 @@ async fn start(disable_auth: bool) -> Served {
         limits: Limits::default(),
         usage_flush_interval: Duration::from_secs(1),
         key_cache_refresh: std::time::Duration::from_millis(100),
+        allow_private_networks: true,
         insecure_disable_auth: disable_auth,
     };
     let mut app = Application::build(config)

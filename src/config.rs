@@ -77,6 +77,11 @@ pub struct ServeOptions {
     #[arg(long, env = "PATCHBAY_KEY_CACHE_REFRESH_MS", default_value_t = 100)]
     pub key_cache_refresh_ms: u64,
 
+    /// Let users point connections and webhooks at private, loopback or link-local
+    /// addresses (self-hosted services on the same network, tests).
+    #[arg(long, env = "PATCHBAY_ALLOW_PRIVATE_NETWORKS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub allow_private_networks: bool,
+
     #[command(flatten)]
     pub limits: Limits,
 }
@@ -138,6 +143,8 @@ pub struct Config {
     pub usage_flush_interval: Duration,
     /// How often the key cache polls for revocations and rotations by other processes.
     pub key_cache_refresh: Duration,
+    /// Allow user-given URLs to reach private networks (see [`crate::ssrf`]).
+    pub allow_private_networks: bool,
     /// Benchmarks only: serve every request as the bootstrap admin key, without
     /// authentication or rate limiting. The CLI never sets it.
     pub insecure_disable_auth: bool,
@@ -165,6 +172,7 @@ impl Config {
             limits: serve.limits.clone(),
             usage_flush_interval: Duration::from_secs(serve.usage_flush_secs.max(1)),
             key_cache_refresh: Duration::from_millis(serve.key_cache_refresh_ms.max(10)),
+            allow_private_networks: serve.allow_private_networks,
             insecure_disable_auth: false,
         }
     }

@@ -10,6 +10,8 @@ pub mod bootstrap;
 pub mod cli;
 /// Configuration from flags and `PATCHBAY_*` environment variables.
 pub mod config;
+/// Connections: authenticated sessions with a connector, credentials sealed.
+pub mod connections;
 /// Connectors as data: the definition model, validation, the built-in catalogue, the registry.
 pub mod connectors;
 /// The browser console: the offline GraphiQL playground and its embedded assets.
@@ -32,6 +34,8 @@ pub mod mapping;
 pub mod metrics;
 /// The HTTP application: routes, middleware, graceful shutdown.
 pub mod server;
+/// The SSRF guard for URLs users give: no private, loopback or metadata targets.
+pub mod ssrf;
 /// Shared application state handed to every handler and resolver.
 pub mod state;
 /// Logging with `tracing`: pretty or JSON.

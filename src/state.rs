@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     auth::{cache::KeyCache, rate_limit::KeyedLimiter, usage::UsageTracker},
     config::Limits,
-    crypto::MasterKey,
+    crypto::Cipher,
     metrics::Metrics,
 };
 
@@ -23,8 +23,10 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// Metrics registry.
     pub metrics: Arc<Metrics>,
-    /// Seals stored credentials.
-    pub master_key: Arc<MasterKey>,
+    /// Seals and opens connection credentials with the master key.
+    pub cipher: Arc<Cipher>,
+    /// Whether user-given URLs may reach private networks.
+    pub allow_private_networks: bool,
     /// Keys authenticated recently, refreshed from `api_keys.changed_at`.
     pub key_cache: Arc<KeyCache>,
     /// Per-key rate limiters.

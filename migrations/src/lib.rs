@@ -6,6 +6,7 @@ mod m20261123_000001_workspaces_and_api_keys;
 mod m20261123_000002_api_key_rotation_and_burst;
 mod m20261123_000003_field_mappings;
 mod m20261123_000004_connectors;
+mod m20261123_000005_connections;
 
 /// Every migration of Patchbay, in the order they apply.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_api_key_rotation_and_burst::Migration),
             Box::new(m20261123_000003_field_mappings::Migration),
             Box::new(m20261123_000004_connectors::Migration),
+            Box::new(m20261123_000005_connections::Migration),
         ]
     }
 }

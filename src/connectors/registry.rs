@@ -139,9 +139,15 @@ pub async fn update(
     to_entry(active.update(db).await?)
 }
 
-/// Deletes a custom connector.
+/// Deletes a custom connector; refused while connections use it.
 pub async fn delete(db: &impl ConnectionTrait, workspace_id: &str, name: &str) -> Result<()> {
     let row = custom_row(db, workspace_id, name).await?;
+    let users = crate::connections::count_using(db, workspace_id, name).await?;
+    if users > 0 {
+        return Err(Error::Conflict(format!(
+            "{users} connection(s) use `{name}`; delete them first"
+        )));
+    }
     Connectors::delete_by_id(row.id).exec(db).await?;
     Ok(())
 }

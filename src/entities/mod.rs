@@ -1,6 +1,7 @@
 //! Database entities (sea-orm). API types live in `graphql`; nothing here derives GraphQL.
 
 pub mod api_key;
+pub mod connection;
 pub mod connector;
 pub mod field_mapping;
 pub mod mapping_feedback;

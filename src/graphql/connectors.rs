@@ -250,7 +250,7 @@ fn tag<T: serde::Serialize>(value: &T) -> String {
     }
 }
 
-fn to_graphql(entry: Entry) -> Connector {
+pub(super) fn to_graphql(entry: Entry) -> Connector {
     let d: &Definition = &entry.definition;
     let definition_json = serde_json::to_value(d).unwrap_or(Value::Null);
     Connector {

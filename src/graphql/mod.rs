@@ -3,6 +3,7 @@
 //! Only this module knows about GraphQL types; resolvers stay thin and call domain functions.
 
 mod api_keys;
+mod connections;
 mod connectors;
 mod events;
 mod http;
@@ -28,6 +29,7 @@ pub struct QueryRoot(
     workspaces::WorkspacesQuery,
     mappings::MappingsQuery,
     connectors::ConnectorsQuery,
+    connections::ConnectionsQuery,
 );
 
 /// Every mutation, merged from the domain modules.
@@ -37,6 +39,7 @@ pub struct MutationRoot(
     workspaces::WorkspacesMutation,
     mappings::MappingsMutation,
     connectors::ConnectorsMutation,
+    connections::ConnectionsMutation,
 );
 
 /// Every subscription, merged from the domain modules.

@@ -686,40 +686,10 @@ async fn secrets_never_reach_the_logs_or_the_database() {
             }
             String::from_utf8_lossy(&bytes).into_owned()
         }
-        Some(url) => dump_postgres(url).await,
+        Some(url) => crate::helpers::dump_postgres(url).await,
     };
     assert!(stored.contains("leak-check"), "the dump holds the key rows");
     for secret in secrets {
         assert!(!stored.contains(secret), "a secret is stored in clear");
     }
-}
-
-/// Every row of every table of the database, as text.
-async fn dump_postgres(url: &str) -> String {
-    use sea_orm::{ConnectionTrait, Database, Statement};
-    let db = Database::connect(url).await.unwrap();
-    let backend = db.get_database_backend();
-    let tables = db
-        .query_all_raw(Statement::from_string(
-            backend,
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
-        ))
-        .await
-        .unwrap();
-    let mut dump = String::new();
-    for table in tables {
-        let name: String = table.try_get("", "table_name").unwrap();
-        let rows = db
-            .query_all_raw(Statement::from_string(
-                backend,
-                format!("SELECT t::text AS row FROM \"{name}\" t"),
-            ))
-            .await
-            .unwrap();
-        for row in rows {
-            dump.push_str(&row.try_get::<String>("", "row").unwrap());
-            dump.push('\n');
-        }
-    }
-    dump
 }

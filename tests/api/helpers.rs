@@ -60,6 +60,7 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
         limits: Limits::default(),
         usage_flush_interval: std::time::Duration::from_millis(100),
         key_cache_refresh: std::time::Duration::from_millis(100),
+        allow_private_networks: true,
         insecure_disable_auth: false,
     };
     customise(&mut config);
@@ -163,4 +164,51 @@ pub fn error_codes(body: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Every row of every table of the database, as text.
+pub async fn dump_postgres(url: &str) -> String {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let db = Database::connect(url).await.unwrap();
+    let backend = db.get_database_backend();
+    let tables = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
+        ))
+        .await
+        .unwrap();
+    let mut dump = String::new();
+    for table in tables {
+        let name: String = table.try_get("", "table_name").unwrap();
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                backend,
+                format!("SELECT t::text AS row FROM \"{name}\" t"),
+            ))
+            .await
+            .unwrap();
+        for row in rows {
+            dump.push_str(&row.try_get::<String>("", "row").unwrap());
+            dump.push('\n');
+        }
+    }
+    dump
+}
+
+impl TestApp {
+    /// Everything the database holds, as text: the SQLite file (and its WAL) or every
+    /// PostgreSQL row, for checking that no secret is stored in clear.
+    pub async fn stored_text(&self) -> String {
+        if self.database_url.starts_with("postgres") {
+            return dump_postgres(&self.database_url).await;
+        }
+        let path = self.database_url.trim_start_matches("sqlite://");
+        let path = path.split('?').next().unwrap_or(path);
+        let mut bytes = Vec::new();
+        for suffix in ["", "-wal"] {
+            bytes.extend(std::fs::read(format!("{path}{suffix}")).unwrap_or_default());
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
 }

@@ -5,6 +5,7 @@
 mod api_keys;
 mod auth;
 mod cli;
+mod connections;
 mod connectors;
 mod console;
 mod graphql_http;

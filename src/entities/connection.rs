@@ -1,0 +1,37 @@
+//! `connections`: authenticated sessions with a connector; credentials only sealed.
+
+use sea_orm::entity::prelude::*;
+
+/// One connection row.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "connections")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub workspace_id: String,
+    pub connector_name: String,
+    pub name: String,
+    /// `sandbox` or `production`.
+    pub environment: String,
+    /// JSON object of settings (not secret).
+    #[sea_orm(column_type = "Text")]
+    pub settings: String,
+    /// `v1:<key id>:<base64>`; see `crypto::Cipher`.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub credentials_sealed: Option<String>,
+    /// JSON array of the credential names set.
+    #[sea_orm(column_type = "Text")]
+    pub credential_fields: String,
+    pub credentials_version: i32,
+    pub base_url_override: Option<String>,
+    /// `active`, `pending_authorization`, `needs_reauth` or `error`.
+    pub status: String,
+    pub token_expires_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

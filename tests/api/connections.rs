@@ -1,0 +1,322 @@
+//! Connections: sealed credentials that never come back out, settings and their checks, the
+//! SSRF guard on base-URL overrides, workspace isolation.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, error_codes, spawn_app, spawn_app_with};
+
+const CREATE: &str = "mutation($input: CreateConnectionInput!) { createConnection(input: $input) {
+    id name connectorName environment settings credentialFields status baseUrl baseUrlOverride
+    connector { name } } }";
+
+async fn create(app: &TestApp, input: Value) -> Value {
+    app.graphql(CREATE, json!({ "input": input })).await.1
+}
+
+#[tokio::test]
+async fn credentials_are_sealed_and_never_returned() {
+    let app = spawn_app().await;
+    let secret = "sk_test_51SuperSecretValue";
+    let body = create(
+        &app,
+        json!({ "connector": "stripe", "name": "Stripe EU", "environment": "SANDBOX",
+        "credentials": { "token": secret } }),
+    )
+    .await;
+    let connection = &body["data"]["createConnection"];
+    assert_eq!(connection["credentialFields"], json!(["token"]), "{body}");
+    assert_eq!(connection["status"], "ACTIVE");
+    assert_eq!(connection["connector"]["name"], "stripe");
+    assert!(
+        connection["baseUrl"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://api.stripe.com"),
+        "{body}"
+    );
+    assert!(!body.to_string().contains(secret));
+
+    let id = connection["id"].as_str().unwrap().to_owned();
+    let (_, body) = app.graphql("query($id: ID!) { connection(id: $id) { credentialFields settings } connections { edges { node { id } } } }", json!({ "id": id })).await;
+    assert!(!body.to_string().contains(secret), "{body}");
+
+    let stored = app.stored_text().await;
+    assert!(
+        stored.contains("Stripe EU"),
+        "the dump holds the connection"
+    );
+    assert!(
+        !stored.contains(secret),
+        "the database never holds a credential in clear"
+    );
+
+    let row = patchbay::connections::find(&app.state.db, &workspace_of(&app).await, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    let opened = patchbay::connections::credentials_of(&app.state, &row).unwrap();
+    assert_eq!(
+        secrecy::ExposeSecret::expose_secret(&opened["token"]),
+        secret,
+        "the sealed value opens"
+    );
+    assert!(
+        !format!("{:?}", opened["token"]).contains(secret),
+        "secrets print redacted"
+    );
+}
+
+async fn workspace_of(app: &TestApp) -> String {
+    let (_, body) = app
+        .graphql("{ viewer { workspace { id } } }", json!({}))
+        .await;
+    body["data"]["viewer"]["workspace"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn settings_and_credentials_are_checked_against_the_connector() {
+    let app = spawn_app().await;
+    let cases = [
+        (json!({ "connector": "nope", "name": "x" }), "connector"),
+        (
+            json!({ "connector": "stripe", "name": "x" }),
+            "credentials.token",
+        ),
+        (
+            json!({ "connector": "stripe", "name": "x", "credentials": { "token": "t", "password": "p" } }),
+            "credentials.password",
+        ),
+        (
+            json!({ "connector": "stripe", "name": "x", "credentials": { "token": "" } }),
+            "credentials.token",
+        ),
+        (
+            json!({ "connector": "stripe", "name": "x", "credentials": { "token": "t" }, "settings": { "colour": "red" } }),
+            "settings.colour",
+        ),
+        (
+            json!({ "connector": "shopify", "name": "x", "credentials": { "client_id": "a", "client_secret": "b" } }),
+            "settings.shop",
+        ),
+        (
+            json!({ "connector": "stripe", "name": "x", "credentials": "not an object" }),
+            "credentials",
+        ),
+        (
+            json!({ "connector": "stripe", "name": " ", "credentials": { "token": "t" } }),
+            "name",
+        ),
+    ];
+    for (input, field) in cases {
+        let body = create(&app, input.clone()).await;
+        assert_eq!(error_codes(&body), ["INVALID_INPUT"], "{input}: {body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["field"], field,
+            "{input}: {body}"
+        );
+    }
+    let body = create(
+        &app,
+        json!({ "connector": "shopify", "name": "shop", "settings": { "shop": "acme" },
+        "credentials": { "client_id": "a", "client_secret": "b" } }),
+    )
+    .await;
+    let shop = &body["data"]["createConnection"];
+    assert_eq!(
+        shop["status"], "PENDING_AUTHORIZATION",
+        "OAuth waits for consent: {body}"
+    );
+    assert_eq!(
+        shop["settings"]["api_version"], "2026-07",
+        "defaults are filled"
+    );
+    assert_eq!(
+        shop["baseUrl"],
+        "https://acme.myshopify.com/admin/api/2026-07"
+    );
+}
+
+#[tokio::test]
+async fn base_url_overrides_to_private_networks_are_refused_unless_allowed() {
+    let app = spawn_app_with(|config| config.allow_private_networks = false).await;
+    for target in [
+        "http://127.0.0.1:9000",
+        "http://localhost:8080",
+        "http://169.254.169.254/latest",
+        "http://[::1]/",
+        "http://10.0.0.7",
+        "file:///etc/passwd",
+    ] {
+        let body = create(&app, json!({ "connector": "stripe", "name": target, "credentials": { "token": "t" }, "baseUrlOverride": target })).await;
+        assert_eq!(error_codes(&body), ["INVALID_INPUT"], "{target}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "baseUrlOverride");
+    }
+    let body = create(&app, json!({ "connector": "stripe", "name": "public", "credentials": { "token": "t" }, "baseUrlOverride": "https://93.184.216.34/" })).await;
+    assert_eq!(
+        body["data"]["createConnection"]["baseUrl"], "https://93.184.216.34",
+        "{body}"
+    );
+
+    let allowed = spawn_app().await;
+    let body = create(&allowed, json!({ "connector": "stripe", "name": "local", "credentials": { "token": "t" }, "baseUrlOverride": "http://127.0.0.1:9000" })).await;
+    assert_eq!(
+        body["data"]["createConnection"]["baseUrlOverride"], "http://127.0.0.1:9000",
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn updates_merge_credentials_and_names_are_unique() {
+    let app = spawn_app().await;
+    let body = create(
+        &app,
+        json!({ "connector": "shopify", "name": "shop", "settings": { "shop": "acme" },
+        "credentials": { "client_id": "a", "client_secret": "b" } }),
+    )
+    .await;
+    let id = body["data"]["createConnection"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let update = "mutation($id: ID!, $input: UpdateConnectionInput!) { updateConnection(id: $id, input: $input) {
+        name credentialFields baseUrlOverride } }";
+    let (_, body) = app
+        .graphql(update, json!({ "id": id, "input": { "name": "Acme shop", "credentials": { "webhook_secret": "whs" }, "baseUrlOverride": "http://127.0.0.1:1" } }))
+        .await;
+    let updated = &body["data"]["updateConnection"];
+    assert_eq!(updated["name"], "Acme shop", "{body}");
+    assert_eq!(
+        updated["credentialFields"],
+        json!(["client_id", "client_secret", "webhook_secret"])
+    );
+    let (_, body) = app
+        .graphql(
+            update,
+            json!({ "id": id, "input": { "clearBaseUrlOverride": true } }),
+        )
+        .await;
+    assert!(
+        body["data"]["updateConnection"]["baseUrlOverride"].is_null(),
+        "{body}"
+    );
+
+    let body = create(
+        &app,
+        json!({ "connector": "stripe", "name": "Acme shop", "credentials": { "token": "t" } }),
+    )
+    .await;
+    assert_eq!(error_codes(&body), ["CONFLICT"]);
+}
+
+#[tokio::test]
+async fn a_connector_in_use_cannot_be_deleted() {
+    let app = spawn_app().await;
+    let mut definition: Value = serde_json::from_str(include_str!(
+        "../../src/connectors/fixtures/github_like.json"
+    ))
+    .unwrap();
+    definition["name"] = json!("acme_tracker");
+    let (_, body) = app
+        .graphql(
+            "mutation($d: JSON!) { registerConnector(definition: $d) { name authType } }",
+            json!({ "d": definition }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["registerConnector"]["name"], "acme_tracker",
+        "{body}"
+    );
+    let (required, _) = {
+        let d = patchbay::connectors::registry::parse(definition.clone()).unwrap();
+        let (r, o) = patchbay::connections::credentials::credential_names(&d);
+        (r.iter().map(|s| s.to_string()).collect::<Vec<_>>(), o)
+    };
+    let credentials: serde_json::Map<String, Value> =
+        required.iter().map(|n| (n.clone(), json!("x"))).collect();
+    let settings: serde_json::Map<String, Value> = definition["settings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s.get("default").is_none())
+        .map(|s| (s["name"].as_str().unwrap().to_owned(), json!("acme")))
+        .collect();
+    let body = create(&app, json!({ "connector": "acme_tracker", "name": "tracker", "settings": settings, "credentials": credentials })).await;
+    let id = body["data"]["createConnection"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let (_, body) = app
+        .graphql(
+            "mutation { deleteConnector(name: \"acme_tracker\") }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_codes(&body), ["CONFLICT"], "{body}");
+    app.graphql(
+        "mutation($id: ID!) { deleteConnection(id: $id) }",
+        json!({ "id": id }),
+    )
+    .await;
+    let (_, body) = app
+        .graphql(
+            "mutation { deleteConnector(name: \"acme_tracker\") }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["data"]["deleteConnector"], "acme_tracker", "{body}");
+}
+
+#[tokio::test]
+async fn another_workspaces_connections_are_not_found() {
+    let app = spawn_app().await;
+    let body = create(
+        &app,
+        json!({ "connector": "stripe", "name": "mine", "credentials": { "token": "t" } }),
+    )
+    .await;
+    let id = body["data"]["createConnection"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, body) = app
+        .graphql(
+            r#"mutation { createWorkspace(input: {slug: "b", name: "B"}) { id } }"#,
+            json!({}),
+        )
+        .await;
+    let other = body["data"]["createWorkspace"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, body) = app
+        .graphql("mutation($w: ID!) { createApiKey(input: {name: \"b\", scopes: [\"*\"], workspaceId: $w}) { secret } }", json!({ "w": other }))
+        .await;
+    let key = body["data"]["createApiKey"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for query in [
+        "query($id: ID!) { connection(id: $id) { id } }",
+        "mutation($id: ID!) { updateConnection(id: $id, input: {name: \"stolen\"}) { id } }",
+        "mutation($id: ID!) { deleteConnection(id: $id) }",
+    ] {
+        let (_, body) = app.graphql_as(&key, query, json!({ "id": id })).await;
+        assert_eq!(error_codes(&body), ["NOT_FOUND"], "{query}: {body}");
+    }
+    let (_, body) = app
+        .graphql_as(&key, "{ connections { edges { node { id } } } }", json!({}))
+        .await;
+    assert_eq!(body["data"]["connections"]["edges"], json!([]));
+    let (_, body) = app
+        .graphql_as(&key, "mutation { createApiKey(input: {name: \"r\", scopes: [\"connections:read\"]}) { secret } }", json!({}))
+        .await;
+    let reader = body["data"]["createApiKey"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, body) = app.graphql_as(&reader, CREATE, json!({ "input": { "connector": "stripe", "name": "x", "credentials": { "token": "t" } } })).await;
+    assert_eq!(error_codes(&body), ["FORBIDDEN"]);
+}
