@@ -12,6 +12,7 @@ use super::{
 use crate::{
     Error,
     auth::{Resource, Scope},
+    connectors::registry,
     entities::field_mapping,
     error::GqlResultExt,
     mapping::{
@@ -34,16 +35,22 @@ pub struct MappingsQuery;
 #[derive(Default)]
 pub struct MappingsMutation;
 
-/// A schema to map from or to: either `fields`, or a `document` in any supported form (a
-/// field list, a JSON Schema, sample JSON records, or CSV with a header row).
+/// A schema to map from or to: `fields`, a `document` in any supported form (a field list, a
+/// JSON Schema, sample JSON records, or CSV with a header row), or a connector's stream
+/// (`connector` and `stream`: its declared fields).
 #[derive(InputObject)]
 pub struct SchemaInput {
     /// The object's name, e.g. `hubspot.Contact`; feedback is kept per pair of names.
+    /// Defaults to `connector.stream` for a stream.
     pub name: Option<String>,
     /// The fields, in Patchbay's field-list form.
     pub fields: Option<Vec<FieldInput>>,
     /// The schema as text; its format is detected from the content.
     pub document: Option<String>,
+    /// A connector (built-in or the workspace's own) whose `stream` gives the fields.
+    pub connector: Option<String>,
+    /// The connector's stream, e.g. `contacts`.
+    pub stream: Option<String>,
 }
 
 /// One field: a dotted path (arrays as `lines[].amount`), a type, optional sample values.
@@ -350,8 +357,12 @@ impl MappingsQuery {
         let options = options.unwrap_or_default();
         let max_samples = bounded("options.maxSamples", options.max_samples, 20, 100).gql()?;
         let alternatives = bounded("options.alternatives", options.alternatives, 2, 10).gql()?;
-        let source = read_schema("source", source, max_samples).gql()?;
-        let target = read_schema("target", target, max_samples).gql()?;
+        let source = read_schema(ctx, "source", source, max_samples)
+            .await
+            .gql()?;
+        let target = read_schema(ctx, "target", target, max_samples)
+            .await
+            .gql()?;
         let feedback = store::feedback_for(&app(ctx)?.db, &caller.workspace_id)
             .await
             .gql()?;
@@ -419,8 +430,12 @@ impl MappingsMutation {
         let caller = principal(ctx)?;
         caller.require(Scope::Write(Resource::Mappings)).gql()?;
         let state = app(ctx)?;
-        let source = read_schema("input.source", input.source, 20).gql()?;
-        let target = read_schema("input.target", input.target, 20).gql()?;
+        let source = read_schema(ctx, "input.source", input.source, 20)
+            .await
+            .gql()?;
+        let target = read_schema(ctx, "input.target", input.target, 20)
+            .await
+            .gql()?;
         let feedback = store::feedback_for(&state.db, &caller.workspace_id)
             .await
             .gql()?;
@@ -516,11 +531,15 @@ impl MappingsMutation {
 }
 
 /// Reads a schema argument, naming the argument in errors.
-fn read_schema(argument: &str, input: SchemaInput, max_samples: usize) -> crate::Result<Schema> {
-    let name = input.name.unwrap_or_else(|| argument.to_owned());
-    let schema = match (input.fields, input.document) {
-        (Some(fields), None) => Schema {
-            name,
+async fn read_schema(
+    ctx: &Context<'_>,
+    argument: &str,
+    input: SchemaInput,
+    max_samples: usize,
+) -> crate::Result<Schema> {
+    let schema = match (input.fields, input.document, input.connector) {
+        (Some(fields), None, None) => Schema {
+            name: input.name.unwrap_or_else(|| argument.to_owned()),
             fields: fields
                 .into_iter()
                 .map(|f| Field {
@@ -535,15 +554,58 @@ fn read_schema(argument: &str, input: SchemaInput, max_samples: usize) -> crate:
                 })
                 .collect(),
         },
-        (None, Some(document)) => {
+        (None, Some(document), None) => {
+            let name = input.name.unwrap_or_else(|| argument.to_owned());
             schema_input::parse(&name, &document, max_samples)
                 .map_err(|e| Error::invalid_field(format!("{argument}.document"), e.to_string()))?
                 .0
         }
+        (None, None, Some(connector)) => {
+            let caller = principal(ctx)
+                .map_err(|_| Error::Unauthenticated("an API key is required".into()))?;
+            let state = app(ctx).map_err(|_| Error::internal(anyhow::anyhow!("no state")))?;
+            let entry = registry::find(&state.db, &caller.workspace_id, &connector)
+                .await?
+                .ok_or_else(|| {
+                    Error::invalid_field(
+                        format!("{argument}.connector"),
+                        format!("no connector named `{connector}`"),
+                    )
+                })?;
+            let stream_name = input.stream.unwrap_or_default();
+            let stream = entry
+                .definition
+                .streams
+                .iter()
+                .find(|s| s.name == stream_name)
+                .ok_or_else(|| {
+                    Error::invalid_field(
+                        format!("{argument}.stream"),
+                        format!("`{connector}` has no stream `{stream_name}`"),
+                    )
+                })?;
+            Schema {
+                name: input
+                    .name
+                    .unwrap_or_else(|| format!("{connector}.{stream_name}")),
+                fields: stream
+                    .fields
+                    .iter()
+                    .map(|f| Field {
+                        path: f.path.clone(),
+                        field_type: serde_json::to_value(f.kind)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default(),
+                        samples: f.example.iter().cloned().collect(),
+                    })
+                    .collect(),
+            }
+        }
         _ => {
             return Err(Error::invalid_field(
                 argument,
-                "give exactly one of `fields` or `document`",
+                "give exactly one of `fields`, `document` or `connector` with `stream`",
             ));
         }
     };

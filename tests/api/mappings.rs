@@ -465,3 +465,26 @@ async fn another_workspaces_templates_are_not_found() {
         .await;
     assert_eq!(body["data"]["fieldMappings"]["edges"], json!([]));
 }
+
+#[tokio::test]
+async fn a_connector_stream_can_be_a_schema() {
+    let app = spawn_app().await;
+    let pairs = mapped(
+        &app,
+        &app.api_key,
+        json!({ "connector": "hubspot", "stream": "contacts" }),
+        json!({ "connector": "salesforce", "stream": "contacts" }),
+    )
+    .await;
+    assert!(
+        pairs
+            .iter()
+            .any(|(s, t)| s.ends_with("email") && t.ends_with("Email")),
+        "{pairs:?}"
+    );
+    let (_, body) = app
+        .graphql(SUGGEST, json!({ "source": { "connector": "hubspot", "stream": "nope" }, "target": salesforce() }))
+        .await;
+    assert_eq!(error_codes(&body), ["INVALID_INPUT"]);
+    assert_eq!(body["errors"][0]["extensions"]["field"], "source.stream");
+}
