@@ -34,6 +34,7 @@ async fn start(disable_auth: bool) -> Served {
         database_url: patchbay::config::default_sqlite_url(dir.path()),
         data_dir: dir.path().to_owned(),
         master_key: Some(SecretString::from("42".repeat(32))),
+        previous_master_key: None,
         listen: "127.0.0.1:0".parse().expect("address"),
         auto_migrate: true,
         shutdown_timeout: Duration::from_secs(1),

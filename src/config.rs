@@ -30,6 +30,11 @@ pub struct GlobalOptions {
     #[arg(long, env = "PATCHBAY_MASTER_KEY", global = true, hide_env_values = true, value_parser = parse_secret)]
     pub master_key: Option<SecretString>,
 
+    /// The previous master key during a rotation: values it sealed still open until
+    /// `patchbay keys rotate-master` has re-sealed them.
+    #[arg(long, env = "PATCHBAY_PREVIOUS_MASTER_KEY", global = true, hide_env_values = true, value_parser = parse_secret)]
+    pub previous_master_key: Option<SecretString>,
+
     /// Log format.
     #[arg(long, env = "PATCHBAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     pub log_format: LogFormat,
@@ -131,6 +136,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Master key from the environment, if given.
     pub master_key: Option<SecretString>,
+    /// The previous master key, during a rotation.
+    pub previous_master_key: Option<SecretString>,
     /// Address to listen on; port 0 picks a free port.
     pub listen: SocketAddr,
     /// Apply pending migrations at start-up.
@@ -166,6 +173,7 @@ impl Config {
             database_url: global.database_url(),
             data_dir: global.data_dir.clone(),
             master_key: global.master_key.clone(),
+            previous_master_key: global.previous_master_key.clone(),
             listen: serve.listen,
             auto_migrate: serve.auto_migrate,
             shutdown_timeout: Duration::from_secs(serve.shutdown_timeout_secs),

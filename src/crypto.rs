@@ -181,6 +181,28 @@ impl MasterKey {
         hex::encode(&Sha256::digest(self.bytes())[..4])
     }
 
+    /// A new random key.
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        Self(SecretBox::new(Box::new(bytes)))
+    }
+
+    /// The key as 64 hex characters, to store or show once.
+    pub fn to_hex(&self) -> SecretString {
+        SecretString::from(hex::encode(self.bytes()))
+    }
+
+    /// Replaces the key file in `data_dir` (written aside, then renamed over the old one).
+    pub fn write_to(&self, data_dir: &Path) -> anyhow::Result<PathBuf> {
+        let path = data_dir.join("master.key");
+        let staged = data_dir.join("master.key.new");
+        let _ = std::fs::remove_file(&staged);
+        write_private(&staged, self.to_hex().expose_secret().as_bytes())?;
+        std::fs::rename(&staged, &path)?;
+        Ok(path)
+    }
+
     /// Reads a key given as 64 hex characters (e.g. the previous key during rotation).
     pub fn from_hex(hex_key: &SecretString) -> anyhow::Result<Self> {
         decode(hex_key.expose_secret())

@@ -108,7 +108,14 @@ impl Application {
             db,
             limits: Arc::new(config.limits.clone()),
             metrics: Arc::new(Metrics::new()),
-            cipher: Arc::new(Cipher::new(master_key, None)),
+            cipher: Arc::new(Cipher::new(
+                master_key,
+                config
+                    .previous_master_key
+                    .as_ref()
+                    .map(MasterKey::from_hex)
+                    .transpose()?,
+            )),
             allow_private_networks: config.allow_private_networks,
             key_cache: Arc::new(KeyCache::default()),
             limiter: Arc::new(KeyedLimiter::default()),

@@ -127,6 +127,12 @@ enum KeysAction {
         /// The key's id.
         id: String,
     },
+    /// Rotate the master key: re-seal every stored credential with a new key.
+    RotateMaster {
+        /// The new key (64 hex characters); generated when absent.
+        #[arg(long, env = "PATCHBAY_NEW_MASTER_KEY", hide_env_values = true)]
+        new_key: Option<String>,
+    },
 }
 
 impl Cli {
@@ -310,9 +316,47 @@ async fn keys(global: &GlobalOptions, action: KeysAction) -> anyhow::Result<()> 
                 );
             }
         }
+        KeysAction::RotateMaster { new_key } => rotate_master(global, &db, new_key).await?,
         KeysAction::Revoke { id } => {
             let key = store::revoke(&db, None, &id).await.map_err(domain)?;
             println!("revoked {} ({})", key.id, key.prefix);
+        }
+    }
+    Ok(())
+}
+
+/// Re-seals every credential with a new master key. Servers keep working during the rollout
+/// when they are given the old key as `PATCHBAY_PREVIOUS_MASTER_KEY`.
+async fn rotate_master(
+    global: &GlobalOptions,
+    db: &sea_orm::DatabaseConnection,
+    new_key: Option<String>,
+) -> anyhow::Result<()> {
+    use crate::crypto::{Cipher, MasterKey, MasterKeySource};
+    let (current, source) =
+        MasterKey::load_or_generate(global.master_key.as_ref(), &global.data_dir)?;
+    let new = match new_key {
+        Some(hex_key) => MasterKey::from_hex(&secrecy::SecretString::from(hex_key))
+            .context("--new-key must be 64 hex characters")?,
+        None => MasterKey::generate(),
+    };
+    let new_hex = new.to_hex();
+    let cipher = Cipher::new(new, Some(current));
+    let resealed = crate::connections::reseal_all(db, &cipher)
+        .await
+        .map_err(|e| anyhow!("{e:?}"))?;
+    eprintln!("re-sealed the credentials of {resealed} connection(s) with the new master key");
+    match source {
+        MasterKeySource::File(_) | MasterKeySource::Generated(_) => {
+            let path = MasterKey::from_hex(&new_hex)?.write_to(&global.data_dir)?;
+            eprintln!("the new key replaced {}", path.display());
+        }
+        MasterKeySource::Configured => {
+            eprintln!(
+                "set PATCHBAY_MASTER_KEY to the key below (and, until every process has it, \
+                 PATCHBAY_PREVIOUS_MASTER_KEY to the old one); it is shown this once:"
+            );
+            println!("{}", new_hex.expose_secret());
         }
     }
     Ok(())

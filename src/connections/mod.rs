@@ -226,6 +226,45 @@ pub async fn count_using(
         .await?)
 }
 
+/// Re-seals every connection's credentials still sealed with an older master key (master key
+/// rotation); returns how many were re-sealed. Each row is checked and updated on its own, so
+/// an interrupted rotation can simply be run again.
+pub async fn reseal_all(
+    db: &impl ConnectionTrait,
+    cipher: &crate::crypto::Cipher,
+) -> Result<usize> {
+    let rows = Connections::find()
+        .filter(entity::Column::CredentialsSealed.is_not_null())
+        .all(db)
+        .await?;
+    let mut resealed = 0;
+    for row in rows {
+        let Some(sealed) = &row.credentials_sealed else {
+            continue;
+        };
+        if cipher.is_current(sealed) {
+            continue;
+        }
+        let plain = cipher.open(sealed, &row.id).map_err(|e| {
+            Error::internal(anyhow::anyhow!(
+                "cannot open the credentials of connection {}: {e}",
+                row.id
+            ))
+        })?;
+        let updated = Connections::update_many()
+            .col_expr(
+                entity::Column::CredentialsSealed,
+                sea_orm::sea_query::Expr::value(cipher.seal(&plain, &row.id)),
+            )
+            .filter(entity::Column::Id.eq(row.id.as_str()))
+            .filter(entity::Column::CredentialsSealed.eq(sealed.as_str()))
+            .exec(db)
+            .await?;
+        resealed += usize::try_from(updated.rows_affected).unwrap_or(0);
+    }
+    Ok(resealed)
+}
+
 /// The connection's settings.
 pub fn settings_of(row: &entity::Model) -> BTreeMap<String, String> {
     serde_json::from_str(&row.settings).unwrap_or_default()

@@ -8,10 +8,14 @@
 pub mod catalog;
 /// The definition model (serde types) and its generated JSON Schema.
 pub mod definition;
+/// The pagination state machine: the next request and the records of each page (pure).
+pub mod paginate;
 /// Paths into JSON documents (`data`, `QueryResponse.Customer`, `['@odata.nextLink']`).
 pub mod path;
 /// Built-in plus the workspace's registered connectors (database).
 pub mod registry;
+/// The retry policy: backoff with jitter, `Retry-After`, quota parking, error excerpts (pure).
+pub mod retry;
 /// `{placeholder}` templates: parsing, listing and rendering.
 pub mod template;
 /// Parsing with path-naming errors, and the semantic checks of a definition.

@@ -320,3 +320,56 @@ async fn another_workspaces_connections_are_not_found() {
     let (_, body) = app.graphql_as(&reader, CREATE, json!({ "input": { "connector": "stripe", "name": "x", "credentials": { "token": "t" } } })).await;
     assert_eq!(error_codes(&body), ["FORBIDDEN"]);
 }
+
+#[tokio::test]
+async fn rotating_the_master_key_reseals_every_credential() {
+    let app = spawn_app().await;
+    let body = create(&app, json!({ "connector": "stripe", "name": "rotating", "credentials": { "token": "sk_test_rotate_me" } })).await;
+    let id = body["data"]["createConnection"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let new_key = "17".repeat(32);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_patchbay"))
+        .args(["keys", "rotate-master", "--new-key", &new_key])
+        .env("PATCHBAY_DATABASE_URL", &app.database_url)
+        .env("PATCHBAY_MASTER_KEY", "42".repeat(32))
+        .env("PATCHBAY_DATA_DIR", tempfile::tempdir().unwrap().path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("re-sealed the credentials of 1 connection"),
+        "{stderr}"
+    );
+
+    let workspace = {
+        let (_, body) = app
+            .graphql("{ viewer { workspace { id } } }", json!({}))
+            .await;
+        body["data"]["viewer"]["workspace"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let row = patchbay::connections::find(&app.state.db, &workspace, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    let sealed = row.credentials_sealed.clone().unwrap();
+    let new_only = patchbay::crypto::Cipher::new(
+        patchbay::crypto::MasterKey::from_hex(&secrecy::SecretString::from(new_key)).unwrap(),
+        None,
+    );
+    assert!(new_only.is_current(&sealed));
+    assert_eq!(
+        new_only.open(&sealed, &id).unwrap(),
+        br#"{"token":"sk_test_rotate_me"}"#
+    );
+    assert!(
+        patchbay::connections::credentials_of(&app.state, &row).is_err(),
+        "the old key alone no longer opens it"
+    );
+    assert!(!app.stored_text().await.contains("sk_test_rotate_me"));
+}

@@ -54,6 +54,7 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
         database_url: fresh_database_url(&data_dir).await,
         data_dir: data_dir.path().to_owned(),
         master_key: Some(SecretString::from("42".repeat(32))),
+        previous_master_key: None,
         listen: "127.0.0.1:0".parse().expect("address"),
         auto_migrate: true,
         shutdown_timeout: std::time::Duration::from_secs(5),
