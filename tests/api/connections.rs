@@ -50,7 +50,7 @@ async fn credentials_are_sealed_and_never_returned() {
         "the database never holds a credential in clear"
     );
 
-    let row = patchbay::connections::find(&app.state.db, &workspace_of(&app).await, &id)
+    let row = patchbay::connections::find(&app.state.db, &app.workspace_id().await, &id)
         .await
         .unwrap()
         .unwrap();
@@ -64,16 +64,6 @@ async fn credentials_are_sealed_and_never_returned() {
         !format!("{:?}", opened["token"]).contains(secret),
         "secrets print redacted"
     );
-}
-
-async fn workspace_of(app: &TestApp) -> String {
-    let (_, body) = app
-        .graphql("{ viewer { workspace { id } } }", json!({}))
-        .await;
-    body["data"]["viewer"]["workspace"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 #[tokio::test]
@@ -281,23 +271,7 @@ async fn another_workspaces_connections_are_not_found() {
         .as_str()
         .unwrap()
         .to_owned();
-    let (_, body) = app
-        .graphql(
-            r#"mutation { createWorkspace(input: {slug: "b", name: "B"}) { id } }"#,
-            json!({}),
-        )
-        .await;
-    let other = body["data"]["createWorkspace"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (_, body) = app
-        .graphql("mutation($w: ID!) { createApiKey(input: {name: \"b\", scopes: [\"*\"], workspaceId: $w}) { secret } }", json!({ "w": other }))
-        .await;
-    let key = body["data"]["createApiKey"]["secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let key = app.key_in_new_workspace("b").await;
     for query in [
         "query($id: ID!) { connection(id: $id) { id } }",
         "mutation($id: ID!) { updateConnection(id: $id, input: {name: \"stolen\"}) { id } }",
@@ -344,15 +318,7 @@ async fn rotating_the_master_key_reseals_every_credential() {
         "{stderr}"
     );
 
-    let workspace = {
-        let (_, body) = app
-            .graphql("{ viewer { workspace { id } } }", json!({}))
-            .await;
-        body["data"]["viewer"]["workspace"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let workspace = app.workspace_id().await;
     let row = patchbay::connections::find(&app.state.db, &workspace, &id)
         .await
         .unwrap()

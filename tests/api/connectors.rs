@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, error_codes, spawn_app};
+use crate::helpers::{error_codes, spawn_app};
 
 const STRIPE_LIKE: &str = include_str!("../../src/connectors/fixtures/stripe_like.json");
 
@@ -15,26 +15,6 @@ fn definition(name: &str) -> Value {
     let mut value: Value = serde_json::from_str(STRIPE_LIKE).unwrap();
     value["name"] = json!(name);
     value
-}
-
-async fn key_of_new_workspace(app: &TestApp, slug: &str) -> String {
-    let (_, body) = app
-        .graphql(
-            "mutation($s: String!) { createWorkspace(input: {slug: $s, name: $s}) { id } }",
-            json!({ "s": slug }),
-        )
-        .await;
-    let id = body["data"]["createWorkspace"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (_, body) = app
-        .graphql("mutation($w: ID!) { createApiKey(input: {name: \"k\", scopes: [\"*\"], workspaceId: $w}) { secret } }", json!({ "w": id }))
-        .await;
-    body["data"]["createApiKey"]["secret"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 #[tokio::test]
@@ -208,7 +188,7 @@ async fn a_custom_connector_is_visible_only_in_its_workspace() {
     let app = spawn_app().await;
     app.graphql(REGISTER, json!({ "d": definition("private_crm") }))
         .await;
-    let other = key_of_new_workspace(&app, "other").await;
+    let other = app.key_in_new_workspace("other").await;
     let (_, body) = app
         .graphql_as(
             &other,

@@ -198,6 +198,41 @@ pub async fn dump_postgres(url: &str) -> String {
 }
 
 impl TestApp {
+    /// Creates a workspace (as the installation admin) and a `*` key in it; returns the key.
+    pub async fn key_in_new_workspace(&self, slug: &str) -> String {
+        let (_, body) = self
+            .graphql(
+                "mutation($s: String!) { createWorkspace(input: {slug: $s, name: $s}) { id } }",
+                json!({ "s": slug }),
+            )
+            .await;
+        let id = body["data"]["createWorkspace"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("workspace created: {body}"))
+            .to_owned();
+        let (_, body) = self
+            .graphql(
+                "mutation($w: ID!) { createApiKey(input: {name: \"k\", scopes: [\"*\"], workspaceId: $w}) { secret } }",
+                json!({ "w": id }),
+            )
+            .await;
+        body["data"]["createApiKey"]["secret"]
+            .as_str()
+            .unwrap_or_else(|| panic!("key created: {body}"))
+            .to_owned()
+    }
+
+    /// The id of the admin key's workspace.
+    pub async fn workspace_id(&self) -> String {
+        let (_, body) = self
+            .graphql("{ viewer { workspace { id } } }", json!({}))
+            .await;
+        body["data"]["viewer"]["workspace"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     /// Everything the database holds, as text: the SQLite file (and its WAL) or every
     /// PostgreSQL row, for checking that no secret is stored in clear.
     pub async fn stored_text(&self) -> String {

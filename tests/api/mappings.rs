@@ -218,26 +218,7 @@ async fn suggestions_need_mappings_read_and_feedback_needs_mappings_write() {
 #[tokio::test]
 async fn feedback_of_one_workspace_does_not_change_another_workspaces_suggestions() {
     let app = spawn_app().await;
-    let (_, body) = app
-        .graphql(
-            r#"mutation { createWorkspace(input: {slug: "other", name: "Other"}) { id } }"#,
-            json!({}),
-        )
-        .await;
-    let other = body["data"]["createWorkspace"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (_, body) = app
-        .graphql(
-            "mutation($w: ID!) { createApiKey(input: {name: \"o\", scopes: [\"*\"], workspaceId: $w}) { secret } }",
-            json!({ "w": other }),
-        )
-        .await;
-    let other_key = body["data"]["createApiKey"]["secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let other_key = app.key_in_new_workspace("other").await;
 
     let reject = json!({ "input": { "sourceObject": "hubspot.Contact", "targetObject": "salesforce.Contact",
         "sourcePath": "properties.zip", "targetPath": "MailingPostalCode", "accepted": false } });
@@ -434,23 +415,7 @@ async fn another_workspaces_templates_are_not_found() {
         .as_str()
         .unwrap()
         .to_owned();
-    let (_, body) = app
-        .graphql(
-            r#"mutation { createWorkspace(input: {slug: "b", name: "B"}) { id } }"#,
-            json!({}),
-        )
-        .await;
-    let other = body["data"]["createWorkspace"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (_, body) = app
-        .graphql("mutation($w: ID!) { createApiKey(input: {name: \"b\", scopes: [\"*\"], workspaceId: $w}) { secret } }", json!({ "w": other }))
-        .await;
-    let key = body["data"]["createApiKey"]["secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let key = app.key_in_new_workspace("b").await;
     for query in [
         "query($id: ID!) { fieldMapping(id: $id) { id } }",
         "query($id: ID!) { previewFieldMapping(id: $id, samples: [{}]) { output } }",
