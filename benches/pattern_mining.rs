@@ -154,6 +154,9 @@ fn average(all: &[Scores]) -> Scores {
     }
 }
 
+/// Runs per data set for the throughput figure (the fastest is kept).
+const RUNS: usize = 5;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let mut dir = std::env::var("PATCHBAY_BENCH_DIR").ok();
@@ -193,10 +196,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for (name, lines_path, truth_path) in sets {
             let lines = read_lines(&lines_path)?;
             let truth = read_lines(&truth_path)?;
-            let mut miner = Miner::new(config.clone());
-            let started = Instant::now();
-            let ids: Vec<u64> = lines.iter().map(|l| miner.add(l).pattern_id).collect();
-            let secs = started.elapsed().as_secs_f64();
+            // The machine may be shared: mine the set a few times from scratch and keep the
+            // fastest run (every run gives the same result).
+            let mut secs = f64::INFINITY;
+            let mut mined = None;
+            for _ in 0..RUNS {
+                let mut miner = Miner::new(config.clone());
+                let started = Instant::now();
+                let ids: Vec<u64> = lines.iter().map(|l| miner.add(l).pattern_id).collect();
+                secs = secs.min(started.elapsed().as_secs_f64());
+                mined = Some((miner, ids));
+            }
+            let Some((miner, ids)) = mined else {
+                continue;
+            };
             // Each line is scored with the final template of its pattern, as Drain3 is.
             let templates: HashMap<u64, String> = miner
                 .patterns()
@@ -237,20 +250,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let mut miner = Miner::new(config);
-    let started = Instant::now();
+    let mut secs = 0.0;
+    let mut fastest_pass = f64::INFINITY;
     for _ in 0..10 {
+        let started = Instant::now();
         for l in &stream {
             miner.add(l);
         }
+        let pass = started.elapsed().as_secs_f64();
+        secs += pass;
+        fastest_pass = fastest_pass.min(pass);
     }
-    let secs = started.elapsed().as_secs_f64();
     let state = serde_json::to_string(&miner)?;
     println!(
         "\nthroughput: {:.0} lines/s over the data sets ({grand_lines} lines); {:.0} lines/s over {} lines mixed; \
-         state: {} patterns, {} bytes serialised",
+         fastest pass {:.0} lines/s; state: {} patterns, {} bytes serialised",
         grand_lines as f64 / grand_secs,
         (stream.len() * 10) as f64 / secs,
         stream.len() * 10,
+        stream.len() as f64 / fastest_pass,
         miner.len(),
         state.len()
     );

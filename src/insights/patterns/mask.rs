@@ -238,6 +238,58 @@ static LIST_SPAN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\[[^\[\]\s][^\[\]]*,\s[^\[\]]*\]").expect("the list pattern is a valid regex")
 });
 
+/// Month names as they start a written date.
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
+/// A cheap necessary condition for [`DATE_SPAN`] to find a date with a space in it: a month
+/// name followed (after letters or a dot) by whitespace, or
+/// `dddd-dd-dd ` / `dddd/dd/dd `. Most messages fail it, and skip the regex.
+fn may_hold_spaced_date(b: &[u8]) -> bool {
+    let digit = |k: usize| b.get(k).is_some_and(u8::is_ascii_digit);
+    for k in 0..b.len() {
+        let c = b[k];
+        if c.is_ascii_uppercase()
+            && b.len() >= k + 4
+            && MONTHS.iter().any(|m| &b[k..k + 3] == m.as_slice())
+        {
+            let mut e = k + 3;
+            while e < b.len() && (b[e].is_ascii_lowercase() || b[e] == b'.') {
+                e += 1;
+            }
+            if b.get(e).is_some_and(u8::is_ascii_whitespace) {
+                return true;
+            }
+        }
+        if c.is_ascii_digit()
+            && digit(k + 1)
+            && digit(k + 2)
+            && digit(k + 3)
+            && matches!(b.get(k + 4), Some(b'-' | b'/'))
+            && digit(k + 5)
+            && digit(k + 6)
+            && b.get(k + 7) == b.get(k + 4)
+            && digit(k + 8)
+            && digit(k + 9)
+            && b.get(k + 10) == Some(&b' ')
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// A cheap necessary condition for [`SIZE_SPAN`]: a digit, one whitespace character, then a
+/// unit's first letter.
+fn may_hold_spaced_size(b: &[u8]) -> bool {
+    b.windows(3).any(|w| {
+        w[0].is_ascii_digit()
+            && w[1].is_ascii_whitespace()
+            && matches!(w[2], b'B' | b'K' | b'M' | b'G' | b'T' | b'P')
+    })
+}
+
 /// A token's byte range in its message and what protects it from splitting, if anything.
 type Span = (usize, usize, Option<(Kind, usize)>);
 
@@ -249,7 +301,7 @@ fn spans(message: &str) -> Vec<Span> {
     if message.bytes().any(|b| b.is_ascii_digit()) {
         // Every date pattern holds a time (`:`), every size unit a `B`: skip the regexes
         // for the many messages that cannot match.
-        let dates = if message.contains(':') {
+        let dates = if message.contains(':') && may_hold_spaced_date(message.as_bytes()) {
             DATE_SPAN.find_iter(message).collect()
         } else {
             Vec::new()
@@ -259,7 +311,7 @@ fn spans(message: &str) -> Vec<Span> {
                 protected.push((m.start(), m.end(), Kind::Time));
             }
         }
-        let sizes = if message.contains('B') {
+        let sizes = if may_hold_spaced_size(message.as_bytes()) {
             SIZE_SPAN.find_iter(message).collect()
         } else {
             Vec::new()
@@ -271,7 +323,7 @@ fn spans(message: &str) -> Vec<Span> {
         }
         protected.sort_by_key(|p| p.0);
     }
-    if message.contains(", ") {
+    if message.contains('[') && message.contains(", ") {
         for m in LIST_SPAN.find_iter(message) {
             if !protected.iter().any(|p| p.0 < m.end() && m.start() < p.1) {
                 protected.push((m.start(), m.end(), Kind::Value));
@@ -310,6 +362,7 @@ fn spans(message: &str) -> Vec<Span> {
             }
         }
         if kind.is_none()
+            && !protected.is_empty()
             && message
                 .get(start..i)
                 .is_some_and(|t| t.contains(char::is_whitespace))
@@ -383,11 +436,12 @@ pub fn segment_token(tok: &str) -> Vec<Segment> {
 
 fn segment_token_in(tok: &str, ctx: Ctx<'_>) -> Vec<Segment> {
     let b = tok.as_bytes();
-    let mut segs: Vec<Segment> = Vec::new();
+    let shape = Shape::of(b);
+    let mut segs: Vec<Segment> = Vec::with_capacity(b.len().min(16));
     let mut i = 0;
     while i < b.len() {
         let at_boundary = i == 0 || !is_word(b[i - 1]);
-        if at_boundary && let Some((end, kind, strong)) = recognise(tok, i, ctx) {
+        if at_boundary && let Some((end, kind, strong)) = recognise(tok, i, ctx, shape) {
             // A number is an error code, fixed for one kind of error, after a code word
             // (`HTTP 404`, `code=610`) or when it is an HTTP error status.
             let code = kind == Kind::Num
@@ -634,24 +688,64 @@ fn looks_like_word(w: &[u8]) -> bool {
     switches * 3 < w.len()
 }
 
+/// Which characters a token holds, found in one pass, so that recognisers which need a
+/// character the token lacks are not tried at every word boundary.
+#[derive(Debug, Clone, Copy, Default)]
+struct Shape {
+    /// `://` occurs (a URL needs it).
+    colon_slash: bool,
+    /// `@` occurs (an e-mail address needs it).
+    at: bool,
+    /// `-` occurs (UUIDs and compound ids).
+    dash: bool,
+    /// `_` occurs (provider and compound ids).
+    underscore: bool,
+    /// Number of `.` (a host name has at least two).
+    dots: usize,
+}
+
+impl Shape {
+    fn of(b: &[u8]) -> Shape {
+        let mut s = Shape::default();
+        let mut colon = false;
+        for (k, &c) in b.iter().enumerate() {
+            match c {
+                b':' => colon = true,
+                b'@' => s.at = true,
+                b'-' => s.dash = true,
+                b'_' => s.underscore = true,
+                b'.' => s.dots += 1,
+                b'/' if colon && k >= 1 && b[k - 1] == b':' && b.get(k + 1) == Some(&b'/') => {
+                    s.colon_slash = true;
+                }
+                _ => {}
+            }
+        }
+        s
+    }
+}
+
 /// Tries every recogniser of a whole variable at byte `i` (a word boundary) of `tok`.
 /// Returns the end offset, the kind and whether it is strong.
-fn recognise(tok: &str, i: usize, ctx: Ctx<'_>) -> Option<(usize, Kind, bool)> {
+fn recognise(tok: &str, i: usize, ctx: Ctx<'_>, shape: Shape) -> Option<(usize, Kind, bool)> {
     let s = &tok[i..];
     let b = s.as_bytes();
     let first = *b.first()?;
     let end_ok = |n: usize| n == b.len() || !is_word(b[n]);
-    if first.is_ascii_alphabetic()
+    if shape.colon_slash
+        && first.is_ascii_alphabetic()
         && let Some(n) = url(s)
     {
         return Some((i + n, Kind::Url, true));
     }
-    if is_word(first)
+    if shape.at
+        && is_word(first)
         && let Some(n) = email(s)
     {
         return Some((i + n, Kind::Email, true));
     }
-    if first.is_ascii_hexdigit()
+    if shape.dash
+        && first.is_ascii_hexdigit()
         && let Some(n) = uuid(s)
     {
         return Some((i + n, Kind::Uuid, true));
@@ -683,14 +777,19 @@ fn recognise(tok: &str, i: usize, ctx: Ctx<'_>) -> Option<(usize, Kind, bool)> {
         }
     }
     if first.is_ascii_alphabetic() {
-        if let Some(n) = provider_id(s) {
+        if shape.underscore
+            && let Some(n) = provider_id(s)
+        {
             return Some((i + n, Kind::Id, true));
         }
-        if let Some(n) = host(s) {
+        if shape.dots >= 2
+            && let Some(n) = host(s)
+        {
             return Some((i + n, Kind::Host, true));
         }
     }
-    if first.is_ascii_alphanumeric()
+    if (shape.underscore || shape.dash)
+        && first.is_ascii_alphanumeric()
         && let Some(n) = compound_id(s)
     {
         return Some((i + n, Kind::Id, true));

@@ -343,13 +343,63 @@ impl Miner {
             group.push(sibling);
         }
         group.push(new);
-        if group.len() < self.config.word_values_to_merge.max(2) {
-            return new;
+        if group.len() >= self.config.word_values_to_merge.max(2) {
+            return self.merge_group(&signature).unwrap_or(new);
         }
-        let members = self.word_groups.remove(&signature).unwrap_or_default();
-        let Some((&target, rest)) = members.split_first() else {
+        // The same words taking turns at a position of two different patterns (`session opened
+        // for user X by …`, `session closed for user X`) are values such as user names, not
+        // verbs or states of one message: merge both groups early.
+        let Some(shared_with) = self.group_sharing_words(&signature) else {
             return new;
         };
+        self.merge_group(&shared_with);
+        self.merge_group(&signature).unwrap_or(new)
+    }
+
+    /// The plain words that tell the patterns of group `signature` apart.
+    fn group_words(&self, signature: &str) -> Vec<String> {
+        let pos = signature
+            .split('|')
+            .nth(1)
+            .and_then(|p| p.parse::<usize>().ok());
+        let (Some(pos), Some(members)) = (pos, self.word_groups.get(signature)) else {
+            return Vec::new();
+        };
+        let mut words: Vec<String> = members
+            .iter()
+            .filter_map(|&m| self.clusters.get(m)?.slots.get(pos))
+            .map(|slot| {
+                let mut w = String::new();
+                slot.render(u64::MAX, self.render_opts(), &mut w);
+                w
+            })
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        words
+    }
+
+    /// Another group whose patterns are told apart by at least [`SHARED_WORDS`] of the same
+    /// words as group `signature`.
+    fn group_sharing_words(&self, signature: &str) -> Option<String> {
+        let words = self.group_words(signature);
+        if words.len() < SHARED_WORDS {
+            return None;
+        }
+        self.word_groups
+            .iter()
+            .filter(|(other, members)| other.as_str() != signature && members.len() >= SHARED_WORDS)
+            .find(|(other, _)| {
+                let theirs = self.group_words(other);
+                words.iter().filter(|w| theirs.contains(w)).count() >= SHARED_WORDS
+            })
+            .map(|(other, _)| other.clone())
+    }
+
+    /// Merges the patterns of word group `signature` into its oldest; returns that one.
+    fn merge_group(&mut self, signature: &str) -> Option<usize> {
+        let members = self.word_groups.remove(signature).unwrap_or_default();
+        let (&target, rest) = members.split_first()?;
         let target_id = self.clusters[target].id;
         for &m in rest {
             let (count, slots) = {
@@ -367,7 +417,7 @@ impl Miner {
             }
             self.clusters[m].slots = slots;
         }
-        target
+        Some(target)
     }
 
     /// The most similar cluster of the message's leaf, if similar enough, and a cluster that
@@ -386,7 +436,10 @@ impl Miner {
                     Fit::Exact => exact += 1,
                     Fit::Wild => wild += 1,
                     Fit::Miss => {
-                        if slot.is_word() && is_word_token(tok) {
+                        // Two plain words differ, or text that stayed the same over many
+                        // messages of the cluster does: a different message, not a value.
+                        let settled = c.count >= SETTLED_AFTER && slot.is_literal();
+                        if settled || (slot.is_word() && is_word_token(tok)) {
                             hard = Some(k);
                             hard_count += 1;
                         }
@@ -418,6 +471,13 @@ impl Miner {
 /// Share of the tokens after the first that must fit for a message to join a cluster of another
 /// leaf: higher than the similarity threshold, as the first token already differs.
 const ACROSS_LEAVES: f64 = 0.9;
+
+/// A cluster this large whose slot kept one literal text throughout is not joined by a message
+/// with other text there: that text is part of its template.
+const SETTLED_AFTER: u64 = 10;
+
+/// Number of words two word groups must share to show that the words are values.
+const SHARED_WORDS: usize = 3;
 
 /// What [`Miner::best`] found.
 struct Candidates {
@@ -509,6 +569,39 @@ mod tests {
         let refs: Vec<&str> = messages.iter().map(String::as_str).collect();
         let expected = vec!["signature mismatch for (<*> event <NUM>"; providers.len()];
         check(&refs, &expected);
+    }
+
+    #[test]
+    fn keeps_text_settled_over_many_messages() {
+        let mut messages = vec!["worker w=main q=fast done"; 12];
+        messages.push("worker w=side q=slow done");
+        let mut expected = vec!["worker w=main q=fast done"; 12];
+        expected.push("worker w=side q=slow done");
+        check(&messages, &expected);
+        // A young pattern still generalises.
+        check(
+            &["worker w=main q=fast done", "worker w=side q=slow done"],
+            &["worker w=<*> q=<*> done", "worker w=<*> q=<*> done"],
+        );
+    }
+
+    #[test]
+    fn merges_words_that_take_turns_in_two_patterns() {
+        let users = ["alice", "bob", "carol"];
+        let mut messages: Vec<String> = users
+            .iter()
+            .map(|u| format!("session opened for user {u} by root"))
+            .collect();
+        messages.extend(users.iter().map(|u| format!("session closed for user {u}")));
+        let refs: Vec<&str> = messages.iter().map(String::as_str).collect();
+        let mut expected = vec!["session opened for user <*> by root"; 3];
+        expected.extend(["session closed for user <*>"; 3]);
+        check(&refs, &expected);
+        // States of one message stay apart.
+        check(
+            &["VM Started", "VM Paused", "VM Resumed"],
+            &["VM Started", "VM Paused", "VM Resumed"],
+        );
     }
 
     #[test]

@@ -104,6 +104,11 @@ impl Slot {
         }
     }
 
+    /// Whether the slot is literal text only, with no variable or wildcard.
+    pub fn is_literal(&self) -> bool {
+        self.0.iter().all(|s| matches!(s, TSeg::Lit(_)))
+    }
+
     /// Whether the slot is one literal plain word (letters, maybe closing punctuation).
     pub fn is_word(&self) -> bool {
         let mut words = 0;
@@ -177,19 +182,27 @@ impl Slot {
     /// Generalises this slot so that it also covers `token`.
     /// Returns whether the slot changed.
     pub fn absorb(&mut self, token: &Token<'_>) -> bool {
+        // The common case, a slot without wildcards matching segment for segment, needs no
+        // alignment (and no allocation).
+        let direct = self.0.len() == token.segments.len()
+            && !self.0.contains(&TSeg::Wild)
+            && self
+                .0
+                .iter()
+                .zip(&token.segments)
+                .all(|(t, s)| compatible(t, token, s));
+        if direct {
+            let mut changed = false;
+            for (t, s) in self.0.iter_mut().zip(&token.segments) {
+                changed |= absorb_var(t, token, s);
+            }
+            return changed;
+        }
         if let Some(spans) = align(&self.0, token) {
             let mut changed = false;
             for (t, &(a, b)) in self.0.iter_mut().zip(&spans) {
-                if let (TSeg::Var { value, strong, .. }, true) = (t, b > a) {
-                    let s = &token.segments[a];
-                    if value.is_some() && value.as_deref() != Some(token.text(s)) {
-                        *value = None;
-                        changed = true;
-                    }
-                    if let SegKind::Var { strong: true, .. } = s.kind {
-                        changed |= !*strong;
-                        *strong = true;
-                    }
+                if b > a {
+                    changed |= absorb_var(t, token, &token.segments[a]);
                 }
             }
             return changed;
@@ -211,6 +224,10 @@ impl Slot {
 
     /// The values of `token` at this slot's placeholders.
     pub fn parameters(&self, token: &Token<'_>, count: u64, r: Render, out: &mut Vec<String>) {
+        // Most slots are literal text: no placeholder, no parameter.
+        if self.0.iter().all(|s| matches!(s, TSeg::Lit(_))) {
+            return;
+        }
         let Some(spans) = align(&self.0, token) else {
             out.push(token.raw.to_owned());
             return;
@@ -262,6 +279,24 @@ impl Slot {
         }
         items
     }
+}
+
+/// Updates a variable template segment with the token segment it matched; returns whether it
+/// changed.
+fn absorb_var(t: &mut TSeg, token: &Token<'_>, s: &Segment) -> bool {
+    let TSeg::Var { value, strong, .. } = t else {
+        return false;
+    };
+    let mut changed = false;
+    if value.is_some() && value.as_deref() != Some(token.text(s)) {
+        *value = None;
+        changed = true;
+    }
+    if let SegKind::Var { strong: true, .. } = s.kind {
+        changed |= !*strong;
+        *strong = true;
+    }
+    changed
 }
 
 /// A piece of a rendered slot: text, or a placeholder covering template segments `first..=last`.
@@ -513,7 +548,7 @@ fn shown(seg: &TSeg, count: u64, r: Render) -> Shown<'_> {
 /// The routing part of the tree: token count, then first token, to the clusters of that leaf.
 #[derive(Debug, Clone, Default)]
 pub struct Tree {
-    leaves: HashMap<(usize, String), Vec<usize>>,
+    leaves: HashMap<usize, HashMap<String, Vec<usize>>>,
 }
 
 impl Tree {
@@ -537,27 +572,40 @@ impl Tree {
 
     /// Clusters (indices) in the leaf of `key`.
     pub fn leaf(&self, key: &(usize, String)) -> &[usize] {
-        self.leaves.get(key).map_or(&[], Vec::as_slice)
+        self.leaves
+            .get(&key.0)
+            .and_then(|by_first| by_first.get(key.1.as_str()))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// All leaves with `len` tokens.
     pub fn leaves_of_len(&self, len: usize) -> impl Iterator<Item = &usize> {
         self.leaves
-            .iter()
-            .filter(move |(k, _)| k.0 == len)
-            .flat_map(|(_, v)| v.iter())
+            .get(&len)
+            .into_iter()
+            .flat_map(|by_first| by_first.values())
+            .flat_map(|v| v.iter())
     }
 
     /// Forgets cluster `index` under `key`.
     pub fn remove(&mut self, key: &(usize, String), index: usize) {
-        if let Some(v) = self.leaves.get_mut(key) {
+        if let Some(v) = self
+            .leaves
+            .get_mut(&key.0)
+            .and_then(|by_first| by_first.get_mut(key.1.as_str()))
+        {
             v.retain(|&i| i != index);
         }
     }
 
     /// Records cluster `index` under `key`.
     pub fn insert(&mut self, key: (usize, String), index: usize) {
-        self.leaves.entry(key).or_default().push(index);
+        self.leaves
+            .entry(key.0)
+            .or_default()
+            .entry(key.1)
+            .or_default()
+            .push(index);
     }
 }
 
