@@ -42,6 +42,12 @@ async fn start(disable_auth: bool) -> Served {
         usage_flush_interval: Duration::from_secs(1),
         key_cache_refresh: std::time::Duration::from_millis(100),
         allow_private_networks: true,
+        http_retry: patchbay::connectors::retry::RetryPolicy {
+            base_delay: std::time::Duration::from_millis(10),
+            max_delay: std::time::Duration::from_millis(100),
+            max_retry_after: std::time::Duration::from_secs(2),
+            ..Default::default()
+        },
         insecure_disable_auth: disable_auth,
     };
     let mut app = Application::build(config)

@@ -150,6 +150,8 @@ pub struct Config {
     pub usage_flush_interval: Duration,
     /// How often the key cache polls for revocations and rotations by other processes.
     pub key_cache_refresh: Duration,
+    /// Retries of provider requests (backoff, Retry-After caps, attempt and time bounds).
+    pub http_retry: crate::connectors::retry::RetryPolicy,
     /// Allow user-given URLs to reach private networks (see [`crate::ssrf`]).
     pub allow_private_networks: bool,
     /// Benchmarks only: serve every request as the bootstrap admin key, without
@@ -181,6 +183,7 @@ impl Config {
             usage_flush_interval: Duration::from_secs(serve.usage_flush_secs.max(1)),
             key_cache_refresh: Duration::from_millis(serve.key_cache_refresh_ms.max(10)),
             allow_private_networks: serve.allow_private_networks,
+            http_retry: Default::default(),
             insecure_disable_auth: false,
         }
     }

@@ -116,6 +116,7 @@ impl Application {
                     .map(MasterKey::from_hex)
                     .transpose()?,
             )),
+            http: crate::connectors::http::HttpClient::new(config.http_retry.clone())?,
             allow_private_networks: config.allow_private_networks,
             key_cache: Arc::new(KeyCache::default()),
             limiter: Arc::new(KeyedLimiter::default()),

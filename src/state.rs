@@ -25,6 +25,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Seals and opens connection credentials with the master key.
     pub cipher: Arc<Cipher>,
+    /// The HTTP client every provider request goes through.
+    pub http: crate::connectors::http::HttpClient,
     /// Whether user-given URLs may reach private networks.
     pub allow_private_networks: bool,
     /// Keys authenticated recently, refreshed from `api_keys.changed_at`.

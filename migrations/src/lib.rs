@@ -7,6 +7,7 @@ mod m20261123_000002_api_key_rotation_and_burst;
 mod m20261123_000003_field_mappings;
 mod m20261123_000004_connectors;
 mod m20261123_000005_connections;
+mod m20261123_000006_connection_health;
 
 /// Every migration of Patchbay, in the order they apply.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_field_mappings::Migration),
             Box::new(m20261123_000004_connectors::Migration),
             Box::new(m20261123_000005_connections::Migration),
+            Box::new(m20261123_000006_connection_health::Migration),
         ]
     }
 }

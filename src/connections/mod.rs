@@ -113,6 +113,11 @@ pub async fn create(
         token_expires_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        last_checked_at: Set(None),
+        last_check_ok: Set(None),
+        last_check_status: Set(None),
+        last_check_latency_ms: Set(None),
+        last_check_error: Set(None),
     };
     row.insert(&state.db)
         .await
@@ -263,6 +268,71 @@ pub async fn reseal_all(
         resealed += usize::try_from(updated.rows_affected).unwrap_or(0);
     }
     Ok(resealed)
+}
+
+/// Calls the connector's check request with the connection's credentials and records the
+/// outcome (ok, HTTP status, latency, the provider's error) on the connection.
+pub async fn test(state: &AppState, workspace_id: &str, id: &str) -> Result<entity::Model> {
+    use crate::connectors::http::{self, Endpoint, HttpError};
+    let row = find(&state.db, workspace_id, id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("connection `{id}`")))?;
+    let entry = registry::find(&state.db, workspace_id, &row.connector_name)
+        .await?
+        .ok_or_else(|| {
+            Error::Conflict(format!(
+                "the connector `{}` no longer exists",
+                row.connector_name
+            ))
+        })?;
+    let settings = settings_of(&row);
+    let credentials = credentials_of(state, &row)?;
+    let base_url = credentials::base_url(
+        &entry.definition,
+        row.environment == "sandbox",
+        &settings,
+        row.base_url_override.as_deref(),
+    )
+    .ok_or_else(|| {
+        Error::Conflict(
+            "the connection's base URL needs settings the OAuth flow has not filled yet".into(),
+        )
+    })?;
+    let endpoint = Endpoint {
+        definition: &entry.definition,
+        base_url,
+        settings: &settings,
+        credentials: &credentials,
+    };
+    let started = std::time::Instant::now();
+    let outcome = match http::render_request(&entry.definition.check, &settings) {
+        Ok(request) => state
+            .http
+            .send(&endpoint, &request)
+            .await
+            .map(|response| response.status),
+        Err(error) => Err(error),
+    };
+    let latency = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+    let (ok, status, error) = match outcome {
+        Ok(status) => (true, Some(i32::from(status)), None),
+        Err(HttpError::Upstream {
+            status, excerpt, ..
+        }) => (false, status.map(i32::from), Some(excerpt)),
+        Err(other) => (false, None, Some(other.to_string())),
+    };
+    let mut active: entity::ActiveModel = row.into();
+    active.last_checked_at = Set(Some(Utc::now()));
+    active.last_check_ok = Set(Some(ok));
+    active.last_check_status = Set(status);
+    active.last_check_latency_ms = Set(Some(latency));
+    active.last_check_error = Set(error);
+    if ok {
+        active.status = Set("active".to_owned());
+    } else if status == Some(401) || status == Some(403) {
+        active.status = Set("error".to_owned());
+    }
+    Ok(active.update(&state.db).await?)
 }
 
 /// The connection's settings.

@@ -8,6 +8,8 @@
 pub mod catalog;
 /// The definition model (serde types) and its generated JSON Schema.
 pub mod definition;
+/// The one HTTP layer: auth injection, timeouts, size limit, retries (I/O).
+pub mod http;
 /// The pagination state machine: the next request and the records of each page (pure).
 pub mod paginate;
 /// Paths into JSON documents (`data`, `QueryResponse.Customer`, `['@odata.nextLink']`).

@@ -29,6 +29,13 @@ pub struct Model {
     pub token_expires_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub last_checked_at: Option<DateTimeUtc>,
+    pub last_check_ok: Option<bool>,
+    pub last_check_status: Option<i32>,
+    pub last_check_latency_ms: Option<i32>,
+    /// The provider's error, scrubbed of credentials.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub last_check_error: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -73,6 +73,8 @@ pub struct ConnectionNode {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// What the last `testConnection` saw; null before the first check.
+    pub health: Option<ConnectionHealth>,
     #[graphql(skip)]
     pub workspace_id: String,
     #[graphql(skip)]
@@ -111,6 +113,21 @@ impl ConnectionNode {
             )
         }))
     }
+}
+
+/// The outcome of a connection's last check request.
+#[derive(SimpleObject)]
+pub struct ConnectionHealth {
+    /// Whether the provider accepted the connection's credentials.
+    pub ok: bool,
+    /// The provider's HTTP status, when it answered.
+    pub status: Option<i32>,
+    /// How long the check took, retries included.
+    pub latency_ms: Option<i32>,
+    /// The provider's error (an excerpt, credentials scrubbed).
+    pub error: Option<String>,
+    /// When the check ran.
+    pub checked_at: DateTime<Utc>,
 }
 
 /// A new connection.
@@ -251,6 +268,22 @@ impl ConnectionsMutation {
         Ok(to_graphql(row))
     }
 
+    /// Calls the connector's check request with the connection's credentials (retries
+    /// included) and records its health: ok, HTTP status, latency, the provider's error.
+    /// Needs `connections:write`.
+    async fn test_connection(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<ConnectionNode> {
+        let caller = principal(ctx)?;
+        caller.require(Scope::Write(Resource::Connections)).gql()?;
+        let row = connections::test(app(ctx)?, &caller.workspace_id, &id)
+            .await
+            .gql()?;
+        Ok(to_graphql(row))
+    }
+
     /// Deletes a connection; returns its id. Needs `connections:write`.
     async fn delete_connection(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
         let caller = principal(ctx)?;
@@ -293,6 +326,13 @@ fn to_graphql(row: entity::Model) -> ConnectionNode {
         connector_name: row.connector_name,
         base_url_override: row.base_url_override,
         token_expires_at: row.token_expires_at,
+        health: row.last_checked_at.map(|checked_at| ConnectionHealth {
+            ok: row.last_check_ok.unwrap_or(false),
+            status: row.last_check_status,
+            latency_ms: row.last_check_latency_ms,
+            error: row.last_check_error.clone(),
+            checked_at,
+        }),
         created_at: row.created_at,
         updated_at: row.updated_at,
         workspace_id: row.workspace_id,

@@ -339,3 +339,124 @@ async fn rotating_the_master_key_reseals_every_credential() {
     );
     assert!(!app.stored_text().await.contains("sk_test_rotate_me"));
 }
+
+const TEST_CONNECTION: &str = "mutation($id: ID!) { testConnection(id: $id) {
+    status health { ok status latencyMs error checkedAt } } }";
+
+async fn stripe_connection(
+    app: &TestApp,
+    fake: &crate::support::stripe::FakeStripe,
+    token: &str,
+) -> String {
+    let body = create(app, json!({ "connector": "stripe", "name": format!("fake stripe {}", token.len() + fake.url.len() + rand_suffix()),
+        "credentials": { "token": token }, "baseUrlOverride": fake.url })).await;
+    body["data"]["createConnection"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn testing_a_connection_calls_the_providers_check_with_the_credentials() {
+    let app = spawn_app().await;
+    let fake = crate::support::stripe::start().await;
+    let good = stripe_connection(&app, &fake, crate::support::stripe::GOOD_KEY).await;
+    let (_, body) = app.graphql(TEST_CONNECTION, json!({ "id": good })).await;
+    let health = &body["data"]["testConnection"]["health"];
+    assert_eq!(health["ok"], true, "{body}");
+    assert_eq!(health["status"], 200);
+    assert!(health["error"].is_null());
+
+    let bad_key = "sk_test_51WrongKeyThatLeaks";
+    let bad = stripe_connection(&app, &fake, bad_key).await;
+    let (_, body) = app.graphql(TEST_CONNECTION, json!({ "id": bad })).await;
+    let tested = &body["data"]["testConnection"];
+    assert_eq!(tested["health"]["ok"], false, "{body}");
+    assert_eq!(tested["health"]["status"], 401);
+    assert_eq!(tested["status"], "ERROR");
+    let error = tested["health"]["error"].as_str().unwrap();
+    assert!(
+        error.contains("Invalid API Key provided"),
+        "the provider's message is kept: {error}"
+    );
+    assert!(
+        !body.to_string().contains(bad_key),
+        "the credential is scrubbed from the excerpt: {body}"
+    );
+    assert!(
+        !app.stored_text().await.contains(bad_key),
+        "nor stored in clear"
+    );
+
+    let (_, body) = app
+        .graphql(
+            "query($id: ID!) { connection(id: $id) { health { ok status } } }",
+            json!({ "id": bad }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["connection"]["health"]["status"], 401,
+        "health is recorded"
+    );
+}
+
+#[tokio::test]
+async fn rate_limits_and_5xx_bursts_are_retried_and_oversized_answers_refused() {
+    use std::sync::atomic::Ordering;
+    let app = spawn_app().await;
+    let fake = crate::support::stripe::start().await;
+    let id = stripe_connection(&app, &fake, crate::support::stripe::GOOD_KEY).await;
+
+    fake.behaviour.unavailable.store(2, Ordering::SeqCst);
+    fake.behaviour.rate_limited.store(1, Ordering::SeqCst);
+    let before = fake.behaviour.requests.load(Ordering::SeqCst);
+    let (_, body) = app.graphql(TEST_CONNECTION, json!({ "id": id })).await;
+    assert_eq!(
+        body["data"]["testConnection"]["health"]["ok"], true,
+        "{body}"
+    );
+    assert_eq!(
+        fake.behaviour.requests.load(Ordering::SeqCst) - before,
+        4,
+        "two 503s and a 429, then success"
+    );
+    assert!(
+        body["data"]["testConnection"]["health"]["latencyMs"]
+            .as_i64()
+            .unwrap()
+            >= 1000,
+        "Retry-After: 1 was honoured"
+    );
+
+    fake.behaviour.unavailable.store(50, Ordering::SeqCst);
+    let (_, body) = app.graphql(TEST_CONNECTION, json!({ "id": id })).await;
+    let health = &body["data"]["testConnection"]["health"];
+    assert_eq!(
+        (health["ok"].clone(), health["status"].clone()),
+        (json!(false), json!(503)),
+        "{body}"
+    );
+    assert!(
+        health["error"]
+            .as_str()
+            .unwrap()
+            .contains("temporarily unavailable"),
+        "{body}"
+    );
+    fake.behaviour.unavailable.store(0, Ordering::SeqCst);
+
+    fake.behaviour.oversized.store(true, Ordering::SeqCst);
+    let (_, body) = app.graphql(TEST_CONNECTION, json!({ "id": id })).await;
+    let health = &body["data"]["testConnection"]["health"];
+    assert_eq!(health["ok"], false, "{body}");
+    assert!(
+        health["error"].as_str().unwrap().contains("larger than"),
+        "{body}"
+    );
+}
+
+fn rand_suffix() -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    NEXT.fetch_add(1, Ordering::SeqCst)
+}

@@ -14,4 +14,6 @@ mod mappings;
 mod observability;
 mod schema;
 mod shutdown;
+#[path = "../support/mod.rs"]
+mod support;
 mod websocket;

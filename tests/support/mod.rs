@@ -1,0 +1,3 @@
+//! Fake providers: real axum servers on loopback that behave like the providers' APIs.
+
+pub mod stripe;

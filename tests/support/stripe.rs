@@ -1,0 +1,99 @@
+//! A Stripe-like API: bearer secret keys, Stripe's error body shapes, and switches a test
+//! flips to make it rate-limit, fail with 5xx bursts, or answer with an oversized body.
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, AtomicUsize, Ordering},
+};
+
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use serde_json::json;
+
+/// The secret key the fake accepts.
+pub const GOOD_KEY: &str = "sk_test_51GoodFakeKey";
+
+/// Behaviour switches and counters shared with the test.
+#[derive(Default)]
+pub struct Behaviour {
+    /// Answer this many next requests with 503.
+    pub unavailable: AtomicUsize,
+    /// Answer this many next requests with 429 and `Retry-After: 1`.
+    pub rate_limited: AtomicUsize,
+    /// Answer with a body over 10 MiB.
+    pub oversized: AtomicBool,
+    /// Requests received.
+    pub requests: AtomicUsize,
+}
+
+/// A running fake; `url` is its base URL.
+pub struct FakeStripe {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// Its switches.
+    pub behaviour: Arc<Behaviour>,
+}
+
+/// Starts a fake Stripe on a random port.
+pub async fn start() -> FakeStripe {
+    let behaviour = Arc::new(Behaviour::default());
+    let app = Router::new()
+        .route("/v1/account", get(account))
+        .with_state(behaviour.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    FakeStripe { url, behaviour }
+}
+
+fn take(counter: &AtomicUsize) -> bool {
+    counter
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+}
+
+async fn account(State(behaviour): State<Arc<Behaviour>>, headers: HeaderMap) -> Response {
+    behaviour.requests.fetch_add(1, Ordering::SeqCst);
+    if take(&behaviour.unavailable) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "error": { "type": "api_error", "message": "The service is temporarily unavailable." } })),
+        )
+            .into_response();
+    }
+    if take(&behaviour.rate_limited) {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", "1")],
+            Json(json!({ "error": { "type": "rate_limit_error", "message": "Too many requests made to the API too quickly." } })),
+        )
+            .into_response();
+    }
+    let presented = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_owned();
+    if presented != GOOD_KEY {
+        // Stripe echoes a masked form of the key; this fake echoes it whole, to prove the
+        // HTTP layer scrubs what a careless provider sends back.
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "error": { "type": "invalid_request_error",
+                "message": format!("Invalid API Key provided: {presented}") } })),
+        )
+            .into_response();
+    }
+    if behaviour.oversized.load(Ordering::SeqCst) {
+        let padding = "x".repeat(11 * 1024 * 1024);
+        return Json(json!({ "id": "acct_1", "padding": padding })).into_response();
+    }
+    Json(json!({ "id": "acct_1NXgkP2eZvKYlo2C", "object": "account", "country": "IE" }))
+        .into_response()
+}
