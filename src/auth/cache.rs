@@ -102,3 +102,60 @@ pub async fn refresh(cache: &KeyCache, db: &impl ConnectionTrait) -> Result<usiz
     cache.invalidate(&changed);
     Ok(changed.len())
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+
+    fn key(id: &str) -> Arc<api_key::Model> {
+        Arc::new(api_key::Model {
+            id: id.to_owned(),
+            workspace_id: "w".into(),
+            name: "n".into(),
+            prefix: "pb_live_x".into(),
+            secret_hash: format!("hash-{id}"),
+            scopes: "[\"*\"]".into(),
+            rate_limit_per_minute: None,
+            rate_limit_burst: None,
+            expires_at: None,
+            revoked_at: None,
+            last_used_at: None,
+            usage_count: 0,
+            created_at: Utc::now(),
+            previous_secret_hash: None,
+            previous_valid_until: None,
+            rotated_at: None,
+            changed_at: None,
+        })
+    }
+
+    #[test]
+    fn invalidating_a_key_drops_its_current_and_previous_secrets_only() {
+        let cache = KeyCache::default();
+        cache.insert("current", key("a"), Matched::Current);
+        cache.insert("previous", key("a"), Matched::Previous);
+        cache.insert("other", key("b"), Matched::Current);
+        assert_eq!(cache.len(), 3);
+        assert_eq!(
+            cache.get("previous").map(|(_, m)| m),
+            Some(Matched::Previous)
+        );
+        cache.invalidate(&["a".to_owned()]);
+        assert!(cache.get("current").is_none() && cache.get("previous").is_none());
+        assert_eq!(
+            cache.get("other").map(|(k, _)| k.id.clone()),
+            Some("b".to_owned())
+        );
+    }
+
+    #[test]
+    fn the_cache_is_bounded() {
+        let cache = KeyCache::default();
+        for i in 0..MAX_ENTRIES + 10 {
+            cache.insert(&format!("h{i}"), key(&i.to_string()), Matched::Current);
+        }
+        assert_eq!(cache.len(), MAX_ENTRIES);
+    }
+}
