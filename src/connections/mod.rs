@@ -335,6 +335,89 @@ pub async fn test(state: &AppState, workspace_id: &str, id: &str) -> Result<enti
     Ok(active.update(&state.db).await?)
 }
 
+/// Reads up to `max` records of a stream through the HTTP layer, page after page (for a
+/// sample in the mapping studio; syncs read with checkpoints).
+pub async fn sample_records(
+    state: &AppState,
+    workspace_id: &str,
+    id: &str,
+    stream_name: &str,
+    max: usize,
+) -> Result<Vec<Value>> {
+    use crate::connectors::{
+        http::{Endpoint, HttpError},
+        paginate::Paginator,
+    };
+    let row = find(&state.db, workspace_id, id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("connection `{id}`")))?;
+    let entry = registry::find(&state.db, workspace_id, &row.connector_name)
+        .await?
+        .ok_or_else(|| {
+            Error::Conflict(format!(
+                "the connector `{}` no longer exists",
+                row.connector_name
+            ))
+        })?;
+    let stream = entry
+        .definition
+        .streams
+        .iter()
+        .find(|s| s.name == stream_name)
+        .ok_or_else(|| {
+            Error::invalid_field(
+                "stream",
+                format!("`{}` has no stream `{stream_name}`", row.connector_name),
+            )
+        })?;
+    let settings = settings_of(&row);
+    let credentials = credentials_of(state, &row)?;
+    let base_url = credentials::base_url(
+        &entry.definition,
+        row.environment == "sandbox",
+        &settings,
+        row.base_url_override.as_deref(),
+    )
+    .ok_or_else(|| {
+        Error::Conflict(
+            "the connection's base URL needs settings the OAuth flow has not filled yet".into(),
+        )
+    })?;
+    let endpoint = Endpoint {
+        definition: &entry.definition,
+        base_url,
+        settings: &settings,
+        credentials: &credentials,
+    };
+    let upstream = |error: HttpError| match error {
+        HttpError::Invalid(message) => Error::invalid(message),
+        other => Error::Upstream(other.to_string()),
+    };
+    let mut paginator =
+        Paginator::new(stream, &settings, None).map_err(|e| Error::invalid(e.to_string()))?;
+    let mut request = paginator
+        .first_request()
+        .map_err(|e| Error::invalid(e.to_string()))?;
+    let mut records = Vec::new();
+    loop {
+        let response = state
+            .http
+            .send(&endpoint, &request)
+            .await
+            .map_err(upstream)?;
+        let page = paginator
+            .next(&response)
+            .map_err(|e| Error::Upstream(e.to_string()))?;
+        records.extend(page.records);
+        match page.next {
+            Some(next) if records.len() < max => request = next,
+            _ => break,
+        }
+    }
+    records.truncate(max);
+    Ok(records)
+}
+
 /// The connection's settings.
 pub fn settings_of(row: &entity::Model) -> BTreeMap<String, String> {
     serde_json::from_str(&row.settings).unwrap_or_default()

@@ -194,6 +194,32 @@ impl ConnectionsQuery {
         }))
     }
 
+    /// Up to `limit` (default 20, at most 200) records of a stream, read live from the
+    /// provider through the connection, page after page. Needs `records:read`.
+    async fn sample_records(
+        &self,
+        ctx: &Context<'_>,
+        connection: ID,
+        stream: String,
+        #[graphql(default = 20)] limit: i32,
+    ) -> async_graphql::Result<Vec<Json<Value>>> {
+        let caller = principal(ctx)?;
+        caller.require(Scope::Read(Resource::Records)).gql()?;
+        if !(1..=200).contains(&limit) {
+            return Err(Error::invalid_field("limit", "must be between 1 and 200")).gql();
+        }
+        let records = connections::sample_records(
+            app(ctx)?,
+            &caller.workspace_id,
+            &connection,
+            &stream,
+            limit.unsigned_abs() as usize,
+        )
+        .await
+        .gql()?;
+        Ok(records.into_iter().map(Json).collect())
+    }
+
     /// One connection. Needs `connections:read`.
     async fn connection(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ConnectionNode> {
         let caller = principal(ctx)?;

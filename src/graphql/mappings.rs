@@ -49,7 +49,10 @@ pub struct SchemaInput {
     pub document: Option<String>,
     /// A connector (built-in or the workspace's own) whose `stream` gives the fields.
     pub connector: Option<String>,
-    /// The connector's stream, e.g. `contacts`.
+    /// A connection whose `stream` gives the fields, with samples read live from the
+    /// provider (needs `records:read`).
+    pub connection: Option<ID>,
+    /// The connector's (or the connection's) stream, e.g. `contacts`.
     pub stream: Option<String>,
 }
 
@@ -537,6 +540,17 @@ async fn read_schema(
     input: SchemaInput,
     max_samples: usize,
 ) -> crate::Result<Schema> {
+    if let Some(connection) = input.connection {
+        return connection_schema(
+            ctx,
+            argument,
+            &connection,
+            input.name,
+            input.stream,
+            max_samples,
+        )
+        .await;
+    }
     let schema = match (input.fields, input.document, input.connector) {
         (Some(fields), None, None) => Schema {
             name: input.name.unwrap_or_else(|| argument.to_owned()),
@@ -564,48 +578,25 @@ async fn read_schema(
             let caller = principal(ctx)
                 .map_err(|_| Error::Unauthenticated("an API key is required".into()))?;
             let state = app(ctx).map_err(|_| Error::internal(anyhow::anyhow!("no state")))?;
-            let entry = registry::find(&state.db, &caller.workspace_id, &connector)
-                .await?
-                .ok_or_else(|| {
-                    Error::invalid_field(
-                        format!("{argument}.connector"),
-                        format!("no connector named `{connector}`"),
-                    )
-                })?;
             let stream_name = input.stream.unwrap_or_default();
-            let stream = entry
-                .definition
-                .streams
-                .iter()
-                .find(|s| s.name == stream_name)
-                .ok_or_else(|| {
-                    Error::invalid_field(
-                        format!("{argument}.stream"),
-                        format!("`{connector}` has no stream `{stream_name}`"),
-                    )
-                })?;
             Schema {
                 name: input
                     .name
                     .unwrap_or_else(|| format!("{connector}.{stream_name}")),
-                fields: stream
-                    .fields
-                    .iter()
-                    .map(|f| Field {
-                        path: f.path.clone(),
-                        field_type: serde_json::to_value(f.kind)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default(),
-                        samples: f.example.iter().cloned().collect(),
-                    })
-                    .collect(),
+                fields: read_schema_declared(
+                    state,
+                    &caller.workspace_id,
+                    &connector,
+                    &stream_name,
+                    argument,
+                )
+                .await?,
             }
         }
         _ => {
             return Err(Error::invalid_field(
                 argument,
-                "give exactly one of `fields`, `document` or `connector` with `stream`",
+                "give exactly one of `fields`, `document`, `connector` with `stream`, or `connection` with `stream`",
             ));
         }
     };
@@ -628,6 +619,115 @@ async fn read_schema(
         ));
     }
     Ok(schema)
+}
+
+/// A connection's stream as a schema: the declared fields, with samples from records read live
+/// (and any field the records have that the definition does not declare).
+async fn connection_schema(
+    ctx: &Context<'_>,
+    argument: &str,
+    connection: &ID,
+    name: Option<String>,
+    stream: Option<String>,
+    max_samples: usize,
+) -> crate::Result<Schema> {
+    let caller =
+        principal(ctx).map_err(|_| Error::Unauthenticated("an API key is required".into()))?;
+    caller.require(Scope::Read(Resource::Records))?;
+    let state = app(ctx).map_err(|_| Error::internal(anyhow::anyhow!("no state")))?;
+    let stream_name = stream.ok_or_else(|| {
+        Error::invalid_field(format!("{argument}.stream"), "required with `connection`")
+    })?;
+    let row = crate::connections::find(&state.db, &caller.workspace_id, connection)
+        .await?
+        .ok_or_else(|| {
+            Error::invalid_field(
+                format!("{argument}.connection"),
+                format!("no connection `{}`", connection.as_str()),
+            )
+        })?;
+    let declared = read_schema_declared(
+        state,
+        &caller.workspace_id,
+        &row.connector_name,
+        &stream_name,
+        argument,
+    )
+    .await?;
+    let records = crate::connections::sample_records(
+        state,
+        &caller.workspace_id,
+        connection,
+        &stream_name,
+        max_samples.max(1),
+    )
+    .await
+    .map_err(|e| match e {
+        Error::InvalidInput { message, .. } => {
+            Error::invalid_field(format!("{argument}.stream"), message)
+        }
+        other => other,
+    })?;
+    let sampled =
+        schema_input::from_json(&stream_name, serde_json::Value::Array(records), max_samples)
+            .map(|(schema, _)| schema.fields)
+            .unwrap_or_default();
+    let mut fields = declared;
+    for field in &mut fields {
+        if let Some(found) = sampled.iter().find(|s| s.path == field.path) {
+            field.samples.clone_from(&found.samples);
+        }
+    }
+    for extra in sampled {
+        if !fields.iter().any(|f| f.path == extra.path) {
+            fields.push(extra);
+        }
+    }
+    Ok(Schema {
+        name: name.unwrap_or_else(|| format!("{}.{stream_name}", row.connector_name)),
+        fields,
+    })
+}
+
+/// The declared fields of a connector's stream.
+async fn read_schema_declared(
+    state: &crate::state::AppState,
+    workspace_id: &str,
+    connector: &str,
+    stream_name: &str,
+    argument: &str,
+) -> crate::Result<Vec<Field>> {
+    let entry = registry::find(&state.db, workspace_id, connector)
+        .await?
+        .ok_or_else(|| {
+            Error::invalid_field(
+                format!("{argument}.connector"),
+                format!("no connector named `{connector}`"),
+            )
+        })?;
+    let stream = entry
+        .definition
+        .streams
+        .iter()
+        .find(|s| s.name == stream_name)
+        .ok_or_else(|| {
+            Error::invalid_field(
+                format!("{argument}.stream"),
+                format!("`{connector}` has no stream `{stream_name}`"),
+            )
+        })?;
+    Ok(stream
+        .fields
+        .iter()
+        .map(|f| Field {
+            path: f.path.clone(),
+            field_type: serde_json::to_value(f.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            samples: f.example.iter().cloned().collect(),
+        })
+        .collect())
 }
 
 fn bounded(field: &str, value: Option<i32>, default: usize, max: usize) -> crate::Result<usize> {

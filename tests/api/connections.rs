@@ -460,3 +460,47 @@ fn rand_suffix() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     NEXT.fetch_add(1, Ordering::SeqCst)
 }
+
+#[tokio::test]
+async fn a_stream_is_read_page_after_page_through_the_http_layer() {
+    let app = spawn_app().await;
+    let fake = crate::support::stripe::start().await;
+    let id = stripe_connection(&app, &fake, crate::support::stripe::GOOD_KEY).await;
+    let query = "query($id: ID!, $limit: Int!) { sampleRecords(connection: $id, stream: \"customers\", limit: $limit) }";
+    let (_, body) = app.graphql(query, json!({ "id": id, "limit": 200 })).await;
+    let records = body["data"]["sampleRecords"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"));
+    let ids: Vec<&str> = records.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let expected: Vec<String> = (0..crate::support::stripe::CUSTOMERS)
+        .map(|i| format!("cus_{i:03}"))
+        .collect();
+    assert_eq!(
+        ids, expected,
+        "every customer once, in order, across pages of 3"
+    );
+
+    let (_, body) = app.graphql(query, json!({ "id": id, "limit": 4 })).await;
+    assert_eq!(body["data"]["sampleRecords"].as_array().unwrap().len(), 4);
+
+    let (_, body) = app
+        .graphql(
+            "query($id: ID!) { suggestFieldMappings(source: {connection: $id, stream: \"customers\"}, target: {connector: \"hubspot\", stream: \"contacts\"}) { source target confidence reason } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let email = body["data"]["suggestFieldMappings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .find(|s| s["source"] == "email")
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        email["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("e-mail"),
+        "live samples are evidence: {email}"
+    );
+}

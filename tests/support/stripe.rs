@@ -8,7 +8,7 @@ use std::sync::{
 
 use axum::{
     Json, Router,
-    extract::State,
+    extract::{Query, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::get,
@@ -44,6 +44,7 @@ pub async fn start() -> FakeStripe {
     let behaviour = Arc::new(Behaviour::default());
     let app = Router::new()
         .route("/v1/account", get(account))
+        .route("/v1/customers", get(customers))
         .with_state(behaviour.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -95,5 +96,43 @@ async fn account(State(behaviour): State<Arc<Behaviour>>, headers: HeaderMap) ->
         return Json(json!({ "id": "acct_1", "padding": padding })).into_response();
     }
     Json(json!({ "id": "acct_1NXgkP2eZvKYlo2C", "object": "account", "country": "IE" }))
+        .into_response()
+}
+
+/// How many customers the fake holds: `cus_000` (newest) to `cus_009`.
+pub const CUSTOMERS: usize = 10;
+
+/// `GET /v1/customers?limit=&starting_after=`: newest first, Stripe's list envelope.
+async fn customers(
+    State(behaviour): State<Arc<Behaviour>>,
+    headers: HeaderMap,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    behaviour.requests.fetch_add(1, Ordering::SeqCst);
+    let authorized = headers.get("authorization").and_then(|v| v.to_str().ok())
+        == Some(&format!("Bearer {GOOD_KEY}"));
+    if !authorized {
+        return (StatusCode::UNAUTHORIZED, Json(json!({ "error": { "type": "invalid_request_error", "message": "Invalid API Key provided" } }))).into_response();
+    }
+    // Pages of 3 whatever the caller asks, as Stripe caps `limit`.
+    let limit = query
+        .get("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(10)
+        .min(3);
+    let all: Vec<serde_json::Value> = (0..CUSTOMERS)
+        .map(|i| json!({ "id": format!("cus_{i:03}"), "object": "customer", "email": format!("user{i}@example.com"),
+            "name": format!("Customer {i}"), "created": 1_700_000_000 - i as i64 * 60, "address": { "city": "Dublin", "postal_code": "D02" } }))
+        .collect();
+    let start = match query.get("starting_after") {
+        Some(after) => all
+            .iter()
+            .position(|c| c["id"] == after.as_str())
+            .map_or(all.len(), |p| p + 1),
+        None => 0,
+    };
+    let page: Vec<_> = all.iter().skip(start).take(limit).cloned().collect();
+    let has_more = start + page.len() < all.len();
+    Json(json!({ "object": "list", "url": "/v1/customers", "has_more": has_more, "data": page }))
         .into_response()
 }
