@@ -270,42 +270,75 @@ pub async fn reseal_all(
     Ok(resealed)
 }
 
+/// A connection ready to call its provider: its row, its connector, and what requests need.
+pub struct Live {
+    /// The connection row.
+    pub row: entity::Model,
+    /// Its connector.
+    pub entry: registry::Entry,
+    /// Its settings, defaults filled.
+    pub settings: BTreeMap<String, String>,
+    /// Its credentials, opened.
+    pub credentials: BTreeMap<String, SecretString>,
+    /// Where its requests go.
+    pub base_url: String,
+}
+
+impl Live {
+    /// Loads a connection of this workspace with its connector, settings, credentials and base URL.
+    pub async fn load(state: &AppState, workspace_id: &str, id: &str) -> Result<Self> {
+        let row = find(&state.db, workspace_id, id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("connection `{id}`")))?;
+        let entry = registry::find(&state.db, workspace_id, &row.connector_name)
+            .await?
+            .ok_or_else(|| {
+                Error::Conflict(format!(
+                    "the connector `{}` no longer exists",
+                    row.connector_name
+                ))
+            })?;
+        let settings = settings_of(&row);
+        let credentials = credentials_of(state, &row)?;
+        let base_url = credentials::base_url(
+            &entry.definition,
+            row.environment == "sandbox",
+            &settings,
+            row.base_url_override.as_deref(),
+        )
+        .ok_or_else(|| {
+            Error::Conflict(
+                "the connection's base URL needs settings the OAuth flow has not filled yet".into(),
+            )
+        })?;
+        Ok(Self {
+            row,
+            entry,
+            settings,
+            credentials,
+            base_url,
+        })
+    }
+
+    /// What the HTTP layer needs to send a request for this connection.
+    pub fn endpoint(&self) -> crate::connectors::http::Endpoint<'_> {
+        crate::connectors::http::Endpoint {
+            definition: &self.entry.definition,
+            base_url: self.base_url.clone(),
+            settings: &self.settings,
+            credentials: &self.credentials,
+        }
+    }
+}
+
 /// Calls the connector's check request with the connection's credentials and records the
 /// outcome (ok, HTTP status, latency, the provider's error) on the connection.
 pub async fn test(state: &AppState, workspace_id: &str, id: &str) -> Result<entity::Model> {
-    use crate::connectors::http::{self, Endpoint, HttpError};
-    let row = find(&state.db, workspace_id, id)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("connection `{id}`")))?;
-    let entry = registry::find(&state.db, workspace_id, &row.connector_name)
-        .await?
-        .ok_or_else(|| {
-            Error::Conflict(format!(
-                "the connector `{}` no longer exists",
-                row.connector_name
-            ))
-        })?;
-    let settings = settings_of(&row);
-    let credentials = credentials_of(state, &row)?;
-    let base_url = credentials::base_url(
-        &entry.definition,
-        row.environment == "sandbox",
-        &settings,
-        row.base_url_override.as_deref(),
-    )
-    .ok_or_else(|| {
-        Error::Conflict(
-            "the connection's base URL needs settings the OAuth flow has not filled yet".into(),
-        )
-    })?;
-    let endpoint = Endpoint {
-        definition: &entry.definition,
-        base_url,
-        settings: &settings,
-        credentials: &credentials,
-    };
+    use crate::connectors::http::{self, HttpError};
+    let live = Live::load(state, workspace_id, id).await?;
+    let endpoint = live.endpoint();
     let started = std::time::Instant::now();
-    let outcome = match http::render_request(&entry.definition.check, &settings) {
+    let outcome = match http::render_request(&live.entry.definition.check, &live.settings) {
         Ok(request) => state
             .http
             .send(&endpoint, &request)
@@ -321,7 +354,7 @@ pub async fn test(state: &AppState, workspace_id: &str, id: &str) -> Result<enti
         }) => (false, status.map(i32::from), Some(excerpt)),
         Err(other) => (false, None, Some(other.to_string())),
     };
-    let mut active: entity::ActiveModel = row.into();
+    let mut active: entity::ActiveModel = live.row.clone().into();
     active.last_checked_at = Set(Some(Utc::now()));
     active.last_check_ok = Set(Some(ok));
     active.last_check_status = Set(status);
@@ -344,22 +377,10 @@ pub async fn sample_records(
     stream_name: &str,
     max: usize,
 ) -> Result<Vec<Value>> {
-    use crate::connectors::{
-        http::{Endpoint, HttpError},
-        paginate::Paginator,
-    };
-    let row = find(&state.db, workspace_id, id)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("connection `{id}`")))?;
-    let entry = registry::find(&state.db, workspace_id, &row.connector_name)
-        .await?
-        .ok_or_else(|| {
-            Error::Conflict(format!(
-                "the connector `{}` no longer exists",
-                row.connector_name
-            ))
-        })?;
-    let stream = entry
+    use crate::connectors::{http::HttpError, paginate::Paginator};
+    let live = Live::load(state, workspace_id, id).await?;
+    let stream = live
+        .entry
         .definition
         .streams
         .iter()
@@ -367,34 +388,19 @@ pub async fn sample_records(
         .ok_or_else(|| {
             Error::invalid_field(
                 "stream",
-                format!("`{}` has no stream `{stream_name}`", row.connector_name),
+                format!(
+                    "`{}` has no stream `{stream_name}`",
+                    live.row.connector_name
+                ),
             )
         })?;
-    let settings = settings_of(&row);
-    let credentials = credentials_of(state, &row)?;
-    let base_url = credentials::base_url(
-        &entry.definition,
-        row.environment == "sandbox",
-        &settings,
-        row.base_url_override.as_deref(),
-    )
-    .ok_or_else(|| {
-        Error::Conflict(
-            "the connection's base URL needs settings the OAuth flow has not filled yet".into(),
-        )
-    })?;
-    let endpoint = Endpoint {
-        definition: &entry.definition,
-        base_url,
-        settings: &settings,
-        credentials: &credentials,
-    };
+    let endpoint = live.endpoint();
     let upstream = |error: HttpError| match error {
         HttpError::Invalid(message) => Error::invalid(message),
         other => Error::Upstream(other.to_string()),
     };
     let mut paginator =
-        Paginator::new(stream, &settings, None).map_err(|e| Error::invalid(e.to_string()))?;
+        Paginator::new(stream, &live.settings, None).map_err(|e| Error::invalid(e.to_string()))?;
     let mut request = paginator
         .first_request()
         .map_err(|e| Error::invalid(e.to_string()))?;
