@@ -304,13 +304,22 @@ async fn rotating_the_master_key_reseals_every_credential() {
         .unwrap()
         .to_owned();
     let new_key = "17".repeat(32);
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_patchbay"))
-        .args(["keys", "rotate-master", "--new-key", &new_key])
-        .env("PATCHBAY_DATABASE_URL", &app.database_url)
-        .env("PATCHBAY_MASTER_KEY", "42".repeat(32))
-        .env("PATCHBAY_DATA_DIR", tempfile::tempdir().unwrap().path())
-        .output()
-        .unwrap();
+    // The CLI runs on a blocking thread: blocking this (single-threaded) runtime would freeze
+    // the app's own tasks mid-transaction and leave the SQLite file locked for the CLI.
+    let database_url = app.database_url.clone();
+    let key_for_cli = new_key.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        let data_dir = tempfile::tempdir().unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_patchbay"))
+            .args(["keys", "rotate-master", "--new-key", &key_for_cli])
+            .env("PATCHBAY_DATABASE_URL", database_url)
+            .env("PATCHBAY_MASTER_KEY", "42".repeat(32))
+            .env("PATCHBAY_DATA_DIR", data_dir.path())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(
