@@ -131,17 +131,7 @@ pub async fn update(
     id: &str,
     changes: ConnectionChanges,
 ) -> Result<entity::Model> {
-    let row = find(&state.db, workspace_id, id)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("connection `{id}`")))?;
-    let entry = registry::find(&state.db, workspace_id, &row.connector_name)
-        .await?
-        .ok_or_else(|| {
-            Error::Conflict(format!(
-                "the connector `{}` no longer exists",
-                row.connector_name
-            ))
-        })?;
+    let (row, entry) = find_with_connector(state, workspace_id, id).await?;
     let mut active: entity::ActiveModel = row.clone().into();
     if let Some(name) = &changes.name {
         active.name = Set(checked_name(name)?);
@@ -270,6 +260,26 @@ pub async fn reseal_all(
     Ok(resealed)
 }
 
+/// A connection of this workspace and its connector.
+async fn find_with_connector(
+    state: &AppState,
+    workspace_id: &str,
+    id: &str,
+) -> Result<(entity::Model, registry::Entry)> {
+    let row = find(&state.db, workspace_id, id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("connection `{id}`")))?;
+    let entry = registry::find(&state.db, workspace_id, &row.connector_name)
+        .await?
+        .ok_or_else(|| {
+            Error::Conflict(format!(
+                "the connector `{}` no longer exists",
+                row.connector_name
+            ))
+        })?;
+    Ok((row, entry))
+}
+
 /// A connection ready to call its provider: its row, its connector, and what requests need.
 pub struct Live {
     /// The connection row.
@@ -287,17 +297,7 @@ pub struct Live {
 impl Live {
     /// Loads a connection of this workspace with its connector, settings, credentials and base URL.
     pub async fn load(state: &AppState, workspace_id: &str, id: &str) -> Result<Self> {
-        let row = find(&state.db, workspace_id, id)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("connection `{id}`")))?;
-        let entry = registry::find(&state.db, workspace_id, &row.connector_name)
-            .await?
-            .ok_or_else(|| {
-                Error::Conflict(format!(
-                    "the connector `{}` no longer exists",
-                    row.connector_name
-                ))
-            })?;
+        let (row, entry) = find_with_connector(state, workspace_id, id).await?;
         let settings = settings_of(&row);
         let credentials = credentials_of(state, &row)?;
         let base_url = credentials::base_url(
@@ -379,21 +379,15 @@ pub async fn sample_records(
 ) -> Result<Vec<Value>> {
     use crate::connectors::{http::HttpError, paginate::Paginator};
     let live = Live::load(state, workspace_id, id).await?;
-    let stream = live
-        .entry
-        .definition
-        .streams
-        .iter()
-        .find(|s| s.name == stream_name)
-        .ok_or_else(|| {
-            Error::invalid_field(
-                "stream",
-                format!(
-                    "`{}` has no stream `{stream_name}`",
-                    live.row.connector_name
-                ),
-            )
-        })?;
+    let stream = live.entry.definition.stream(stream_name).ok_or_else(|| {
+        Error::invalid_field(
+            "stream",
+            format!(
+                "`{}` has no stream `{stream_name}`",
+                live.row.connector_name
+            ),
+        )
+    })?;
     let endpoint = live.endpoint();
     let upstream = |error: HttpError| match error {
         HttpError::Invalid(message) => Error::invalid(message),

@@ -1029,6 +1029,13 @@ pub fn json_schema() -> Value {
     schemars::schema_for!(Definition).into()
 }
 
+impl Definition {
+    /// The stream with this name.
+    pub fn stream(&self, name: &str) -> Option<&Stream> {
+        self.streams.iter().find(|stream| stream.name == name)
+    }
+}
+
 fn default_true() -> bool {
     true
 }

@@ -77,10 +77,6 @@ pub struct ConnectionNode {
     pub health: Option<ConnectionHealth>,
     #[graphql(skip)]
     pub workspace_id: String,
-    #[graphql(skip)]
-    pub sandbox: bool,
-    #[graphql(skip)]
-    pub settings_map: std::collections::BTreeMap<String, String>,
 }
 
 #[ComplexObject]
@@ -104,11 +100,12 @@ impl ConnectionNode {
         let entry = registry::find(&app(ctx)?.db, &self.workspace_id, &self.connector_name)
             .await
             .gql()?;
+        let settings = serde_json::from_value(self.settings.0.clone()).unwrap_or_default();
         Ok(entry.and_then(|e| {
             credentials::base_url(
                 &e.definition,
-                self.sandbox,
-                &self.settings_map,
+                self.environment == Environment::Sandbox,
+                &settings,
                 self.base_url_override.as_deref(),
             )
         }))
@@ -336,7 +333,6 @@ fn to_graphql(row: entity::Model) -> ConnectionNode {
         id: ID(row.id.clone()),
         credential_fields: connections::credential_fields_of(&row),
         settings: Json(serde_json::to_value(&settings_map).unwrap_or(Value::Null)),
-        sandbox: row.environment == "sandbox",
         environment: if row.environment == "sandbox" {
             Environment::Sandbox
         } else {
@@ -362,6 +358,5 @@ fn to_graphql(row: entity::Model) -> ConnectionNode {
         created_at: row.created_at,
         updated_at: row.updated_at,
         workspace_id: row.workspace_id,
-        settings_map,
     }
 }

@@ -243,7 +243,7 @@ impl ConnectorsMutation {
 }
 
 /// The string serde writes for a unit enum value (`e_signature`, `create`, `datetime`).
-fn tag<T: serde::Serialize>(value: &T) -> String {
+pub(super) fn tag<T: serde::Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {
         Ok(Value::String(s)) => s,
         _ => String::new(),

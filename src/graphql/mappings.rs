@@ -705,26 +705,18 @@ async fn read_schema_declared(
                 format!("no connector named `{connector}`"),
             )
         })?;
-    let stream = entry
-        .definition
-        .streams
-        .iter()
-        .find(|s| s.name == stream_name)
-        .ok_or_else(|| {
-            Error::invalid_field(
-                format!("{argument}.stream"),
-                format!("`{connector}` has no stream `{stream_name}`"),
-            )
-        })?;
+    let stream = entry.definition.stream(stream_name).ok_or_else(|| {
+        Error::invalid_field(
+            format!("{argument}.stream"),
+            format!("`{connector}` has no stream `{stream_name}`"),
+        )
+    })?;
     Ok(stream
         .fields
         .iter()
         .map(|f| Field {
             path: f.path.clone(),
-            field_type: serde_json::to_value(f.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            field_type: super::connectors::tag(&f.kind),
             samples: f.example.iter().cloned().collect(),
         })
         .collect())
