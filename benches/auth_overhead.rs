@@ -42,6 +42,9 @@ async fn start(disable_auth: bool) -> Served {
         usage_flush_interval: Duration::from_secs(1),
         key_cache_refresh: std::time::Duration::from_millis(100),
         allow_private_networks: true,
+        http_timeout: Duration::from_secs(60),
+        http_connect_timeout: Duration::from_secs(10),
+        public_url: None,
         http_retry: patchbay::connectors::retry::RetryPolicy {
             base_delay: std::time::Duration::from_millis(10),
             max_delay: std::time::Duration::from_millis(100),

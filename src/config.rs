@@ -87,6 +87,16 @@ pub struct ServeOptions {
     #[arg(long, env = "PATCHBAY_ALLOW_PRIVATE_NETWORKS", default_value_t = false, action = clap::ArgAction::Set)]
     pub allow_private_networks: bool,
 
+    /// The address people and providers reach this server at, for OAuth redirects
+    /// (`<public URL>/oauth/callback`). Defaults to `http://<listen address>`.
+    #[arg(long, env = "PATCHBAY_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Seconds a provider request may take, body included.
+    #[arg(long, env = "PATCHBAY_HTTP_TIMEOUT_SECS", default_value_t = 60)]
+    pub http_timeout_secs: u64,
+    /// Seconds connecting to a provider may take.
+    #[arg(long, env = "PATCHBAY_HTTP_CONNECT_TIMEOUT_SECS", default_value_t = 10)]
+    pub http_connect_timeout_secs: u64,
     #[command(flatten)]
     pub limits: Limits,
 }
@@ -154,6 +164,12 @@ pub struct Config {
     pub http_retry: crate::connectors::retry::RetryPolicy,
     /// Allow user-given URLs to reach private networks (see [`crate::ssrf`]).
     pub allow_private_networks: bool,
+    /// How long a provider request may take, body included.
+    pub http_timeout: Duration,
+    /// How long connecting to a provider may take.
+    pub http_connect_timeout: Duration,
+    /// Where this server is reached from outside (OAuth redirects); `None`: the listen address.
+    pub public_url: Option<String>,
     /// Benchmarks only: serve every request as the bootstrap admin key, without
     /// authentication or rate limiting. The CLI never sets it.
     pub insecure_disable_auth: bool,
@@ -184,6 +200,9 @@ impl Config {
             key_cache_refresh: Duration::from_millis(serve.key_cache_refresh_ms.max(10)),
             allow_private_networks: serve.allow_private_networks,
             http_retry: Default::default(),
+            http_timeout: Duration::from_secs(serve.http_timeout_secs.max(1)),
+            http_connect_timeout: Duration::from_secs(serve.http_connect_timeout_secs.max(1)),
+            public_url: serve.public_url.clone(),
             insecure_disable_auth: false,
         }
     }

@@ -168,6 +168,17 @@ impl Cipher {
             .map_err(|_| OpenError::Rejected)
     }
 
+    /// A key for another purpose (e.g. signing OAuth states), derived from the current master
+    /// key with HMAC-SHA256, so every process sharing the master key derives the same one.
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(self.current.bytes()) else {
+            unreachable!("HMAC accepts keys of any length")
+        };
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// Whether `sealed` was sealed with the current key (else it needs re-sealing).
     pub fn is_current(&self, sealed: &str) -> bool {
         sealed.split(':').nth(1) == Some(self.current.id().as_str())

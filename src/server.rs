@@ -33,7 +33,7 @@ use crate::{
     auth::{self, Principal, cache::KeyCache, rate_limit::KeyedLimiter, usage::UsageTracker},
     bootstrap::{self, BootstrapKey},
     config::Config,
-    console,
+    connections, console,
     crypto::{Cipher, MasterKey, MasterKeySource},
     db, graphql,
     graphql::PatchbaySchema,
@@ -103,6 +103,13 @@ impl Application {
             (None, true) => anyhow::bail!("disabling authentication needs a fresh database"),
             (_, false) => None,
         };
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let public_url = match &config.public_url {
+            Some(url) => url.clone(),
+            None => format!("http://{}", listener.local_addr()?),
+        };
         let (events, _) = broadcast::channel(1024);
         let state = AppState {
             db,
@@ -116,8 +123,16 @@ impl Application {
                     .map(MasterKey::from_hex)
                     .transpose()?,
             )),
-            http: crate::connectors::http::HttpClient::new(config.http_retry.clone())?,
+            http: crate::connectors::http::HttpClient::new(crate::connectors::http::HttpOptions {
+                connect_timeout: config.http_connect_timeout,
+                timeout: config.http_timeout,
+                allow_private_networks: config.allow_private_networks,
+                retry: config.http_retry.clone(),
+            })?,
             allow_private_networks: config.allow_private_networks,
+            public_url: Arc::from(public_url.trim_end_matches('/')),
+            instance_id: Arc::from(uuid::Uuid::now_v7().to_string()),
+            refreshes: Arc::default(),
             key_cache: Arc::new(KeyCache::default()),
             limiter: Arc::new(KeyedLimiter::default()),
             usage: Arc::new(UsageTracker::default()),
@@ -129,9 +144,6 @@ impl Application {
             app: state.clone(),
             bypass,
         });
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", config.listen))?;
         Ok(Self {
             listener,
             router,
@@ -279,6 +291,7 @@ fn router(server: ServerState) -> Router {
             get(graphql::graphql_get).post(graphql::graphql_post),
         )
         .route("/graphql/ws", get(graphql::graphql_ws))
+        .route("/oauth/callback", get(oauth_callback))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -301,6 +314,53 @@ fn router(server: ServerState) -> Router {
 /// `GET /healthz`: the process is up.
 async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
+}
+
+/// `GET /oauth/callback`: the provider sends the person back here after the authorization
+/// page; a small page says whether the connection is now connected.
+async fn oauth_callback(
+    State(server): State<ServerState>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::BTreeMap<String, String>>,
+) -> Response {
+    let (status, title, detail) = match connections::authorize::complete(&server.app, &query).await
+    {
+        Ok(row) => (
+            StatusCode::OK,
+            "Connected".to_owned(),
+            format!(
+                "The connection “{}” ({}) is authorized. You can close this window.",
+                row.name, row.connector_name
+            ),
+        ),
+        Err(error) => {
+            error.log();
+            (
+                error.status(),
+                "Not connected".to_owned(),
+                format!("{} ({})", error.public_message(), error.code()),
+            )
+        }
+    };
+    let page = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Patchbay: {title}</title>\
+         <style>body{{font:16px system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem}}</style>\
+         </head><body><h1>{title}</h1><p>{}</p></body></html>",
+        html_escape(&detail)
+    );
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        page,
+    )
+        .into_response()
+}
+
+/// Escapes text for an HTML page.
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// `GET /readyz`: the database answers and every migration is applied.

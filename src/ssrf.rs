@@ -102,9 +102,76 @@ pub async fn check_url(raw: &str, field: &str, allow_private: bool) -> Result<Ur
     Ok(url)
 }
 
+/// A DNS resolver for the provider HTTP client that drops non-public addresses at connect
+/// time, so a host that resolved to a public address when it was checked cannot be re-pointed
+/// at a private one later (DNS rebinding), whatever URL a definition or a provider's next-page
+/// link names. IP literals skip DNS; [`refuses_literal`] checks those.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PublicOnlyResolver;
+
+/// The error a connection attempt carries when every address of the host was dropped.
+#[derive(Debug, thiserror::Error)]
+#[error("`{0}` resolves only to private, loopback or link-local addresses")]
+pub struct Refused(pub String);
+
+impl reqwest::dns::Resolve for PublicOnlyResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let public: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|address| !is_forbidden(address.ip()))
+                .collect();
+            if public.is_empty() {
+                return Err(Box::new(Refused(host)) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Whether a URL names a forbidden IP address literally (no DNS involved).
+pub fn refuses_literal(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => is_forbidden(IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => is_forbidden(IpAddr::V6(ip)),
+        _ => false,
+    }
+}
+
+/// Whether an error (or one of its causes) is the resolver's refusal.
+pub fn is_refusal(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if error.is::<Refused>() {
+            return true;
+        }
+        current = error.source();
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_resolver_drops_private_addresses() {
+        use reqwest::dns::Resolve;
+        let name: reqwest::dns::Name = "localhost".parse().unwrap();
+        let Err(refused) = PublicOnlyResolver.resolve(name).await else {
+            panic!("localhost must be refused");
+        };
+        assert!(is_refusal(refused.as_ref()), "{refused}");
+        assert!(refuses_literal(
+            &Url::parse("http://169.254.169.254/x").unwrap()
+        ));
+        assert!(refuses_literal(&Url::parse("http://[::1]:80/").unwrap()));
+        assert!(!refuses_literal(
+            &Url::parse("http://example.com/").unwrap()
+        ));
+        assert!(!refuses_literal(&Url::parse("http://8.8.8.8/").unwrap()));
+    }
 
     #[test]
     fn non_public_addresses_are_forbidden() {

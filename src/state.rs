@@ -29,6 +29,12 @@ pub struct AppState {
     pub http: crate::connectors::http::HttpClient,
     /// Whether user-given URLs may reach private networks.
     pub allow_private_networks: bool,
+    /// Where this server is reached from outside, without a trailing slash (OAuth redirects).
+    pub public_url: Arc<str>,
+    /// This process's id in leases it takes (token refresh, and later sync runs).
+    pub instance_id: Arc<str>,
+    /// One token refresh at a time per connection in this process.
+    pub refreshes: Arc<crate::connections::tokens::RefreshGuards>,
     /// Keys authenticated recently, refreshed from `api_keys.changed_at`.
     pub key_cache: Arc<KeyCache>,
     /// Per-key rate limiters.

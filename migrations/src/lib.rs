@@ -8,6 +8,7 @@ mod m20261123_000003_field_mappings;
 mod m20261123_000004_connectors;
 mod m20261123_000005_connections;
 mod m20261123_000006_connection_health;
+mod m20261123_000007_token_refresh;
 
 /// Every migration of Patchbay, in the order they apply.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_connectors::Migration),
             Box::new(m20261123_000005_connections::Migration),
             Box::new(m20261123_000006_connection_health::Migration),
+            Box::new(m20261123_000007_token_refresh::Migration),
         ]
     }
 }

@@ -2,7 +2,9 @@
 //! with the master key (the connection id as associated data) and never leave in clear: not in
 //! the database, not in responses, not in logs.
 
+pub mod authorize;
 pub mod credentials;
+pub mod tokens;
 
 use std::collections::BTreeMap;
 
@@ -118,6 +120,9 @@ pub async fn create(
         last_check_status: Set(None),
         last_check_latency_ms: Set(None),
         last_check_error: Set(None),
+        refresh_locked_by: Set(None),
+        refresh_locked_until: Set(None),
+        status_reason: Set(None),
     };
     row.insert(&state.db)
         .await
@@ -323,10 +328,13 @@ impl Live {
     /// What the HTTP layer needs to send a request for this connection.
     pub fn endpoint(&self) -> crate::connectors::http::Endpoint<'_> {
         crate::connectors::http::Endpoint {
+            connection_id: &self.row.id,
             definition: &self.entry.definition,
             base_url: self.base_url.clone(),
             settings: &self.settings,
             credentials: &self.credentials,
+            rate_limit: self.entry.definition.rate_limit,
+            refreshable: false,
         }
     }
 }
@@ -335,13 +343,11 @@ impl Live {
 /// outcome (ok, HTTP status, latency, the provider's error) on the connection.
 pub async fn test(state: &AppState, workspace_id: &str, id: &str) -> Result<entity::Model> {
     use crate::connectors::http::{self, HttpError};
-    let live = Live::load(state, workspace_id, id).await?;
-    let endpoint = live.endpoint();
+    let mut live = Live::load(state, workspace_id, id).await?;
     let started = std::time::Instant::now();
     let outcome = match http::render_request(&live.entry.definition.check, &live.settings) {
-        Ok(request) => state
-            .http
-            .send(&endpoint, &request)
+        Ok(request) => live
+            .send(state, &request, None)
             .await
             .map(|response| response.status),
         Err(error) => Err(error),
@@ -378,31 +384,34 @@ pub async fn sample_records(
     max: usize,
 ) -> Result<Vec<Value>> {
     use crate::connectors::{http::HttpError, paginate::Paginator};
-    let live = Live::load(state, workspace_id, id).await?;
-    let stream = live.entry.definition.stream(stream_name).ok_or_else(|| {
-        Error::invalid_field(
-            "stream",
-            format!(
-                "`{}` has no stream `{stream_name}`",
-                live.row.connector_name
-            ),
-        )
-    })?;
-    let endpoint = live.endpoint();
+    let mut live = Live::load(state, workspace_id, id).await?;
+    let stream = live
+        .entry
+        .definition
+        .stream(stream_name)
+        .cloned()
+        .ok_or_else(|| {
+            Error::invalid_field(
+                "stream",
+                format!(
+                    "`{}` has no stream `{stream_name}`",
+                    live.row.connector_name
+                ),
+            )
+        })?;
     let upstream = |error: HttpError| match error {
         HttpError::Invalid(message) => Error::invalid(message),
         other => Error::Upstream(other.to_string()),
     };
     let mut paginator =
-        Paginator::new(stream, &live.settings, None).map_err(|e| Error::invalid(e.to_string()))?;
+        Paginator::new(&stream, &live.settings, None).map_err(|e| Error::invalid(e.to_string()))?;
     let mut request = paginator
         .first_request()
         .map_err(|e| Error::invalid(e.to_string()))?;
     let mut records = Vec::new();
     loop {
-        let response = state
-            .http
-            .send(&endpoint, &request)
+        let response = live
+            .send(state, &request, stream.rate_limit)
             .await
             .map_err(upstream)?;
         let page = paginator

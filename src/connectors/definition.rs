@@ -810,7 +810,7 @@ pub enum FieldType {
 }
 
 /// A rate limit: at most `requests` per `per`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub struct RateLimit {
     /// Requests allowed in each period; at least 1.
@@ -823,7 +823,7 @@ pub struct RateLimit {
 }
 
 /// The period of a rate limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RatePeriod {
     /// One second.

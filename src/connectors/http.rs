@@ -5,6 +5,7 @@
 
 use std::{
     collections::BTreeMap,
+    sync::Arc,
     time::{Duration, Instant, SystemTime},
 };
 
@@ -12,11 +13,14 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use super::{
-    definition::{ApiKeyLocation, Auth, Definition, Method, Request},
+    definition::{ApiKeyLocation, Auth, Definition, Method, RateLimit, Request},
+    oauth::{self, TokenFailure, TokenRequest},
     paginate::{Body, PageRequest, PageResponse, Target},
     retry::{self, Attempt, Decision, FailureKind, Outcome, RetryPolicy},
     template,
+    throttle::{Admission, Throttle},
 };
+use crate::ssrf;
 
 /// Largest provider response read, in bytes.
 pub const MAX_RESPONSE_BYTES: usize = 10 * 1024 * 1024;
@@ -25,6 +29,8 @@ pub const EXCERPT_BYTES: usize = 500;
 
 /// What a request needs to know about its connection.
 pub struct Endpoint<'a> {
+    /// The connection's id: its requests share one rate limiter and one learned quota.
+    pub connection_id: &'a str,
     /// The connector's definition.
     pub definition: &'a Definition,
     /// Where requests go (override, or the definition's base URL filled with settings).
@@ -33,6 +39,11 @@ pub struct Endpoint<'a> {
     pub settings: &'a BTreeMap<String, String>,
     /// The connection's credentials.
     pub credentials: &'a BTreeMap<String, SecretString>,
+    /// The rate limit to keep (the stream's, else the definition's).
+    pub rate_limit: Option<RateLimit>,
+    /// Whether a 401 should come back as [`HttpError::TokenRefused`] so the caller can refresh
+    /// the token and retry once (OAuth connections whose token was not just refreshed).
+    pub refreshable: bool,
 }
 
 /// Why a provider request failed.
@@ -48,15 +59,59 @@ pub enum HttpError {
         /// The provider's error body, bounded, with credentials scrubbed.
         excerpt: String,
     },
+    /// The provider refused the access token (401): refresh it and retry once.
+    #[error("the provider refused the access token")]
+    TokenRefused,
     /// The provider's quota is spent until this time: checkpoint and come back then.
     #[error("the provider's quota is exhausted until {until:?}")]
     Park {
         /// When to try again.
         until: SystemTime,
     },
-    /// The request could not be built (a missing setting or credential, a bad URL).
+    /// The request could not be built (a missing setting or credential, a bad URL), or its
+    /// target is a private address the operator does not allow.
     #[error("{0}")]
     Invalid(String),
+}
+
+/// A token endpoint's answer that is not a token.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// The endpoint refused the grant (4xx): see [`oauth::token_failure`].
+    #[error("the token endpoint refused (HTTP {status}): {failure:?}")]
+    Refused {
+        /// Its status.
+        status: u16,
+        /// Revoked grant or another refusal, with the provider's message.
+        failure: TokenFailure,
+    },
+    /// The endpoint could not be reached or failed (5xx, timeout): try again later.
+    #[error(transparent)]
+    Http(#[from] HttpError),
+}
+
+/// Timeouts and the network policy of the provider client.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// How long a TCP/TLS connection may take.
+    pub connect_timeout: Duration,
+    /// How long a whole request may take, body included.
+    pub timeout: Duration,
+    /// Whether providers may be reached on private networks (else checked at connect time).
+    pub allow_private_networks: bool,
+    /// Retries and quota parking.
+    pub retry: RetryPolicy,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(60),
+            allow_private_networks: false,
+            retry: RetryPolicy::default(),
+        }
+    }
 }
 
 /// The HTTP client shared by every connection of the process.
@@ -64,21 +119,46 @@ pub enum HttpError {
 pub struct HttpClient {
     client: reqwest::Client,
     policy: RetryPolicy,
+    allow_private_networks: bool,
+    throttle: Arc<Throttle>,
+}
+
+/// What one round of [`HttpClient::execute`] ended with.
+enum Executed {
+    Done(PageResponse),
+    Failed {
+        kind: FailureKind,
+        outcome: Outcome,
+        body: Vec<u8>,
+    },
 }
 
 impl HttpClient {
-    /// A client with connect and total timeouts, gzip, and no redirects (a redirect could lead
-    /// a request, and its credentials, to another host).
-    pub fn new(policy: RetryPolicy) -> anyhow::Result<Self> {
+    /// A client with connect and total timeouts, gzip, no redirects (a redirect could lead a
+    /// request, and its credentials, to another host), and — unless private networks are
+    /// allowed — a resolver that refuses private addresses at connect time.
+    pub fn new(options: HttpOptions) -> anyhow::Result<Self> {
         // The process uses rustls with ring (as sqlx does); install it once.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("patchbay/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(Self { client, policy })
+            .user_agent(concat!("patchbay/", env!("CARGO_PKG_VERSION")));
+        if !options.allow_private_networks {
+            builder = builder.dns_resolver(Arc::new(ssrf::PublicOnlyResolver));
+        }
+        Ok(Self {
+            client: builder.build()?,
+            policy: options.retry,
+            allow_private_networks: options.allow_private_networks,
+            throttle: Arc::new(Throttle::default()),
+        })
+    }
+
+    /// The pacing state of every connection (for tests and for forgetting a deleted one).
+    pub fn throttle(&self) -> &Throttle {
+        &self.throttle
     }
 
     /// Sends a request with retries; returns the 2xx answer with its JSON body.
@@ -90,30 +170,137 @@ impl HttpClient {
         let url = request
             .url(&endpoint.base_url)
             .map_err(|e| HttpError::Invalid(e.to_string()))?;
+        let secrets: Vec<&str> = endpoint
+            .credentials
+            .values()
+            .map(|s| s.expose_secret())
+            .collect();
+        let build = || self.build(endpoint, request, url.clone());
+        let pace = Pace {
+            connection_id: endpoint.connection_id,
+            rate_limit: endpoint.rate_limit.as_ref(),
+            refreshable: endpoint.refreshable,
+        };
+        match self.execute(&url, build, &pace).await? {
+            Executed::Done(response) => Ok(response),
+            Executed::Failed {
+                kind,
+                outcome,
+                body,
+            } => Err(failure(kind, outcome, &body, &secrets)),
+        }
+    }
+
+    /// Calls a token endpoint (code exchange, refresh, client credentials) with retries on
+    /// transient failures; returns the token response's JSON.
+    pub async fn token(
+        &self,
+        connection_id: &str,
+        request: &TokenRequest,
+    ) -> Result<Value, TokenError> {
+        let url = ssrf::parse_url(&request.url, "token_url")
+            .map_err(|e| HttpError::Invalid(e.to_string()))?;
+        let secrets: Vec<&str> = request
+            .form
+            .iter()
+            .filter(|(name, _)| !matches!(name.as_str(), "grant_type" | "redirect_uri" | "scope"))
+            .map(|(_, value)| value.as_str())
+            .chain(request.basic.iter().map(|(_, secret)| secret.as_str()))
+            .collect();
+        let build = || {
+            let mut builder = self
+                .client
+                .post(url.clone())
+                .header(reqwest::header::ACCEPT, "application/json")
+                .form(&request.form);
+            if let Some((id, secret)) = &request.basic {
+                builder = builder.basic_auth(id, Some(secret));
+            }
+            Ok(builder)
+        };
+        let pace = Pace {
+            connection_id,
+            rate_limit: None,
+            refreshable: false,
+        };
+        match self.execute(&url, build, &pace).await? {
+            Executed::Done(response) => Ok(response.body),
+            Executed::Failed {
+                kind,
+                outcome: Outcome::Status(status),
+                body,
+            } if (400..500).contains(&status) && status != 429 => {
+                let excerpt = retry::excerpt(&body, EXCERPT_BYTES, &secrets);
+                let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                let failure = match oauth::token_failure(&json, &excerpt) {
+                    TokenFailure::Revoked(message) => TokenFailure::Revoked(retry::excerpt(
+                        message.as_bytes(),
+                        EXCERPT_BYTES,
+                        &secrets,
+                    )),
+                    TokenFailure::Rejected(message) => TokenFailure::Rejected(retry::excerpt(
+                        message.as_bytes(),
+                        EXCERPT_BYTES,
+                        &secrets,
+                    )),
+                };
+                let _ = kind;
+                Err(TokenError::Refused { status, failure })
+            }
+            Executed::Failed {
+                kind,
+                outcome,
+                body,
+            } => Err(failure(kind, outcome, &body, &secrets).into()),
+        }
+    }
+
+    /// Sends with pacing and retries until the policy says done, fail or park.
+    async fn execute(
+        &self,
+        url: &url::Url,
+        build: impl Fn() -> Result<reqwest::RequestBuilder, HttpError>,
+        pace: &Pace<'_>,
+    ) -> Result<Executed, HttpError> {
+        if !self.allow_private_networks && ssrf::refuses_literal(url) {
+            return Err(HttpError::Invalid(format!(
+                "`{}` is a private, loopback or link-local address; an operator can allow such \
+                 targets with PATCHBAY_ALLOW_PRIVATE_NETWORKS=true",
+                url.host_str().unwrap_or_default()
+            )));
+        }
         let started = Instant::now();
         let mut number = 0;
         loop {
+            self.wait_for_turn(pace).await?;
             number += 1;
             let attempt = Attempt {
                 number,
                 elapsed: started.elapsed(),
-                refreshed: true, // static credentials: nothing to refresh (OAuth comes later)
+                refreshed: !pace.refreshable,
                 now: SystemTime::now(),
                 random: rand::random(),
             };
-            let (outcome, headers, body) =
-                match self.build(endpoint, request, url.clone())?.send().await {
-                    Ok(response) => {
-                        let status = response.status().as_u16();
-                        let headers = lower_case_headers(response.headers());
-                        let body = read_bounded(response, status).await?;
-                        (Outcome::Status(status), headers, body)
-                    }
-                    Err(error) if error.is_timeout() => {
-                        (Outcome::Timeout, BTreeMap::new(), Vec::new())
-                    }
-                    Err(_) => (Outcome::Connection, BTreeMap::new(), Vec::new()),
-                };
+            let (outcome, headers, body) = match build()?.send().await {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let headers = lower_case_headers(response.headers());
+                    let body = read_bounded(response, status).await?;
+                    (Outcome::Status(status), headers, body)
+                }
+                Err(error) if error.is_timeout() => (Outcome::Timeout, BTreeMap::new(), Vec::new()),
+                Err(error) if ssrf::is_refusal(&error) => {
+                    return Err(HttpError::Invalid(format!(
+                        "{}; an operator can allow private targets with \
+                         PATCHBAY_ALLOW_PRIVATE_NETWORKS=true",
+                        ssrf::Refused(url.host_str().unwrap_or_default().to_owned())
+                    )));
+                }
+                Err(_) => (Outcome::Connection, BTreeMap::new(), Vec::new()),
+            };
+            if let Some(until) = retry::exhausted_until(&headers, attempt.now) {
+                self.throttle.hold_until(pace.connection_id, until);
+            }
             match retry::classify(outcome, &headers, &attempt, &self.policy) {
                 Decision::Done => {
                     let status = match outcome {
@@ -129,45 +316,43 @@ impl HttpClient {
                             excerpt: format!("the response is not JSON ({e})"),
                         })?
                     };
-                    return Ok(PageResponse {
+                    return Ok(Executed::Done(PageResponse {
                         status,
                         headers,
                         body,
-                    });
+                    }));
                 }
                 Decision::RetryAfter(wait) => tokio::time::sleep(wait).await,
-                Decision::Park { until } => return Err(HttpError::Park { until }),
-                Decision::RefreshAndRetryOnce => {
-                    return Err(self.failure(endpoint, FailureKind::Unauthorized, outcome, &body));
+                Decision::Park { until } => {
+                    self.throttle.hold_until(pace.connection_id, until);
+                    return Err(HttpError::Park { until });
                 }
-                Decision::Fail(kind) => return Err(self.failure(endpoint, kind, outcome, &body)),
+                Decision::RefreshAndRetryOnce => return Err(HttpError::TokenRefused),
+                Decision::Fail(kind) => {
+                    return Ok(Executed::Failed {
+                        kind,
+                        outcome,
+                        body,
+                    });
+                }
             }
         }
     }
 
-    fn failure(
-        &self,
-        endpoint: &Endpoint<'_>,
-        kind: FailureKind,
-        outcome: Outcome,
-        body: &[u8],
-    ) -> HttpError {
-        let secrets: Vec<&str> = endpoint
-            .credentials
-            .values()
-            .map(|s| s.expose_secret())
-            .collect();
-        HttpError::Upstream {
-            kind,
-            status: match outcome {
-                Outcome::Status(status) => Some(status),
-                _ => None,
-            },
-            excerpt: match outcome {
-                Outcome::Timeout => "the provider did not answer in time".to_owned(),
-                Outcome::Connection => "the provider could not be reached".to_owned(),
-                Outcome::Status(_) => retry::excerpt(body, EXCERPT_BYTES, &secrets),
-            },
+    /// Waits for the connection's limiter and learned quota; parks when the wait is long.
+    async fn wait_for_turn(&self, pace: &Pace<'_>) -> Result<(), HttpError> {
+        loop {
+            let now = SystemTime::now();
+            match self.throttle.admit(
+                pace.connection_id,
+                pace.rate_limit,
+                now,
+                self.policy.park_after,
+            ) {
+                Admission::Go => return Ok(()),
+                Admission::Wait(wait) => tokio::time::sleep(wait).await,
+                Admission::Park(until) => return Err(HttpError::Park { until }),
+            }
         }
     }
 
@@ -200,6 +385,29 @@ impl HttpClient {
             None => builder,
         };
         Ok(builder.header(reqwest::header::ACCEPT, "application/json"))
+    }
+}
+
+/// Which connection a request paces with, and whether a 401 may be refreshed.
+struct Pace<'a> {
+    connection_id: &'a str,
+    rate_limit: Option<&'a RateLimit>,
+    refreshable: bool,
+}
+
+/// The error of a failed request: its status and a scrubbed excerpt of the body.
+fn failure(kind: FailureKind, outcome: Outcome, body: &[u8], secrets: &[&str]) -> HttpError {
+    HttpError::Upstream {
+        kind,
+        status: match outcome {
+            Outcome::Status(status) => Some(status),
+            _ => None,
+        },
+        excerpt: match outcome {
+            Outcome::Timeout => "the provider did not answer in time".to_owned(),
+            Outcome::Connection => "the provider could not be reached".to_owned(),
+            Outcome::Status(_) => retry::excerpt(body, EXCERPT_BYTES, secrets),
+        },
     }
 }
 

@@ -10,6 +10,8 @@ pub mod catalog;
 pub mod definition;
 /// The one HTTP layer: auth injection, timeouts, size limit, retries (I/O).
 pub mod http;
+/// OAuth 2.0: authorization URL, signed state, PKCE, token requests and responses (pure).
+pub mod oauth;
 /// The pagination state machine: the next request and the records of each page (pure).
 pub mod paginate;
 /// Paths into JSON documents (`data`, `QueryResponse.Customer`, `['@odata.nextLink']`).
@@ -20,6 +22,8 @@ pub mod registry;
 pub mod retry;
 /// `{placeholder}` templates: parsing, listing and rendering.
 pub mod template;
+/// Per-connection pacing: governor limiters and quotas learned from provider headers.
+pub mod throttle;
 /// Parsing with path-naming errors, and the semantic checks of a definition.
 pub mod validate;
 

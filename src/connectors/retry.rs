@@ -260,6 +260,14 @@ pub fn quota(headers: &Headers, now: SystemTime) -> Option<Quota> {
     })
 }
 
+/// When the provider's quota, as its headers report it, is spent until a time still to come.
+pub fn exhausted_until(headers: &Headers, now: SystemTime) -> Option<SystemTime> {
+    let quota = quota(headers, now)?;
+    quota
+        .reset_at
+        .filter(|reset| quota.is_exhausted() && *reset > now)
+}
+
 /// After a successful answer: when the quota is spent and resets more than
 /// [`RetryPolicy::park_after`] from now, the time to park the sync until. A sync should
 /// commit the page it just read, then stop until then.

@@ -36,6 +36,13 @@ pub struct Model {
     /// The provider's error, scrubbed of credentials.
     #[sea_orm(column_type = "Text", nullable)]
     pub last_check_error: Option<String>,
+    /// The process refreshing the token now (a lease, see `refresh_locked_until`).
+    pub refresh_locked_by: Option<String>,
+    /// Until when that process holds the refresh lease.
+    pub refresh_locked_until: Option<DateTimeUtc>,
+    /// Why the connection needs attention (the provider's message), when it does.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub status_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

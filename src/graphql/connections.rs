@@ -65,6 +65,8 @@ pub struct ConnectionNode {
     pub credential_fields: Vec<String>,
     /// Whether it can be used.
     pub status: ConnectionStatus,
+    /// Why it needs attention (e.g. the provider's `invalid_grant` message), when it does.
+    pub status_reason: Option<String>,
     /// The base URL override, if any.
     pub base_url_override: Option<String>,
     /// When the current access token expires (OAuth).
@@ -230,8 +232,41 @@ impl ConnectionsQuery {
     }
 }
 
+/// Where to send a person to authorize a connection.
+#[derive(SimpleObject)]
+pub struct OAuthAuthorization {
+    /// The provider's authorization page: open it in a browser.
+    pub authorize_url: String,
+    /// Where the provider sends the person back; register exactly this URI with the provider.
+    pub redirect_uri: String,
+    /// When this authorization stops being accepted.
+    pub expires_at: DateTime<Utc>,
+}
+
 #[Object]
 impl ConnectionsMutation {
+    /// Starts the OAuth authorization code flow of a connection: returns the provider's
+    /// authorization page with a signed, expiring `state` (and a PKCE challenge when the
+    /// connector asks). The provider redirects to `GET /oauth/callback`, which stores the
+    /// tokens. Needs `connections:write`.
+    #[graphql(name = "startOAuth")]
+    async fn start_oauth(
+        &self,
+        ctx: &Context<'_>,
+        connection: ID,
+    ) -> async_graphql::Result<OAuthAuthorization> {
+        let caller = principal(ctx)?;
+        caller.require(Scope::Write(Resource::Connections)).gql()?;
+        let started = connections::authorize::start(app(ctx)?, &caller.workspace_id, &connection)
+            .await
+            .gql()?;
+        Ok(OAuthAuthorization {
+            authorize_url: started.authorize_url,
+            redirect_uri: started.redirect_uri,
+            expires_at: started.expires_at,
+        })
+    }
+
     /// Creates a connection; its credentials are sealed and never returned. Needs
     /// `connections:write`.
     async fn create_connection(
@@ -344,6 +379,7 @@ fn to_graphql(row: entity::Model) -> ConnectionNode {
             "error" => ConnectionStatus::Error,
             _ => ConnectionStatus::Active,
         },
+        status_reason: row.status_reason.clone(),
         name: row.name,
         connector_name: row.connector_name,
         base_url_override: row.base_url_override,

@@ -62,6 +62,9 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
         usage_flush_interval: std::time::Duration::from_millis(100),
         key_cache_refresh: std::time::Duration::from_millis(100),
         allow_private_networks: true,
+        http_timeout: std::time::Duration::from_secs(5),
+        http_connect_timeout: std::time::Duration::from_secs(2),
+        public_url: None,
         http_retry: patchbay::connectors::retry::RetryPolicy {
             base_delay: std::time::Duration::from_millis(10),
             max_delay: std::time::Duration::from_millis(100),

@@ -11,6 +11,7 @@ mod console;
 mod graphql_http;
 mod helpers;
 mod mappings;
+mod oauth;
 mod observability;
 mod schema;
 mod shutdown;
