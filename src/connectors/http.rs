@@ -63,7 +63,7 @@ pub enum HttpError {
     #[error("the provider refused the access token")]
     TokenRefused,
     /// The provider's quota is spent until this time: checkpoint and come back then.
-    #[error("the provider's quota is exhausted until {until:?}")]
+    #[error("the provider's quota is exhausted until {}", httpdate::fmt_http_date(*until))]
     Park {
         /// When to try again.
         until: SystemTime,

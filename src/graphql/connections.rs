@@ -346,9 +346,11 @@ impl ConnectionsMutation {
     async fn delete_connection(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
         let caller = principal(ctx)?;
         caller.require(Scope::Write(Resource::Connections)).gql()?;
-        connections::delete(&app(ctx)?.db, &caller.workspace_id, &id)
+        let app = app(ctx)?;
+        connections::delete(&app.db, &caller.workspace_id, &id)
             .await
             .gql()?;
+        app.http.throttle().forget(&id);
         Ok(id)
     }
 }

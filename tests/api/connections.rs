@@ -464,6 +464,103 @@ async fn rate_limits_and_5xx_bursts_are_retried_and_oversized_answers_refused() 
     );
 }
 
+#[tokio::test]
+async fn a_provider_past_the_timeout_is_an_upstream_error() {
+    use std::sync::atomic::Ordering;
+    let app = spawn_app_with(|config| {
+        config.http_timeout = std::time::Duration::from_millis(500);
+        config.http_retry.max_attempts = 2;
+    })
+    .await;
+    let fake = crate::support::stripe::start().await;
+    let id = stripe_connection(&app, &fake, crate::support::stripe::GOOD_KEY).await;
+    fake.behaviour.slow.store(true, Ordering::SeqCst);
+    let (_, body) = app.graphql(TEST_CONNECTION, json!({ "id": id })).await;
+    let health = &body["data"]["testConnection"]["health"];
+    assert_eq!(health["ok"], false, "{body}");
+    assert_eq!(health["status"], Value::Null);
+    assert!(
+        health["error"].as_str().unwrap().contains("in time"),
+        "{body}"
+    );
+    assert_eq!(
+        fake.behaviour.requests.load(Ordering::SeqCst),
+        2,
+        "a timeout is retried within the attempt bound"
+    );
+}
+
+#[tokio::test]
+async fn a_spent_provider_quota_holds_the_connection_until_its_reset() {
+    use std::sync::atomic::Ordering;
+    let app = spawn_app().await;
+    let fake = crate::support::stripe::start().await;
+    let id = stripe_connection(&app, &fake, crate::support::stripe::GOOD_KEY).await;
+    let sample =
+        "query($c: ID!) { sampleRecords(connection: $c, stream: \"customers\", limit: 3) }";
+    fake.behaviour.quota_spent.store(true, Ordering::SeqCst);
+    let (_, body) = app.graphql(sample, json!({ "c": id })).await;
+    assert_eq!(
+        body["data"]["sampleRecords"].as_array().unwrap().len(),
+        3,
+        "{body}"
+    );
+    let before = fake.behaviour.requests.load(Ordering::SeqCst);
+    let (_, body) = app.graphql(sample, json!({ "c": id })).await;
+    assert_eq!(error_codes(&body), ["UPSTREAM_ERROR"], "{body}");
+    assert!(body.to_string().contains("quota"), "{body}");
+    assert_eq!(
+        fake.behaviour.requests.load(Ordering::SeqCst),
+        before,
+        "nothing is sent before the reset"
+    );
+}
+
+#[tokio::test]
+async fn provider_hosts_on_private_networks_are_refused_at_connect_time() {
+    use std::sync::atomic::Ordering;
+    let app = spawn_app_with(|config| config.allow_private_networks = false).await;
+    let fake = crate::support::stripe::start().await;
+    let port = fake.url.rsplit(':').next().unwrap();
+    for (name, base_url) in [
+        ("by_name", format!("http://localhost:{port}")),
+        ("by_address", format!("http://127.0.0.1:{port}")),
+    ] {
+        // A connector's own base URL is only known to be private when it is used.
+        let mut definition: Value = serde_json::from_str(include_str!(
+            "../../src/connectors/fixtures/stripe_like.json"
+        ))
+        .unwrap();
+        definition["name"] = json!(name);
+        definition["base_url"] = json!(base_url);
+        let (_, body) = app
+            .graphql(
+                "mutation($d: JSON!) { registerConnector(definition: $d) { name } }",
+                json!({ "d": definition }),
+            )
+            .await;
+        assert_eq!(body["data"]["registerConnector"]["name"], name, "{body}");
+        let body = create(
+            &app,
+            json!({ "connector": name, "name": name, "credentials": { "token": "sk_test_x" } }),
+        )
+        .await;
+        let id = body["data"]["createConnection"]["id"].as_str().unwrap();
+        let (_, body) = app
+            .graphql(
+                "query($c: ID!) { sampleRecords(connection: $c, stream: \"customers\") }",
+                json!({ "c": id }),
+            )
+            .await;
+        assert_eq!(error_codes(&body), ["INVALID_INPUT"], "{name}: {body}");
+        assert!(
+            body.to_string().contains("PATCHBAY_ALLOW_PRIVATE_NETWORKS"),
+            "{body}"
+        );
+    }
+    assert_eq!(fake.behaviour.requests.load(Ordering::SeqCst), 0);
+}
+
 fn rand_suffix() -> usize {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static NEXT: AtomicUsize = AtomicUsize::new(0);

@@ -27,6 +27,11 @@ pub struct Behaviour {
     pub rate_limited: AtomicUsize,
     /// Answer with a body over 10 MiB.
     pub oversized: AtomicBool,
+    /// Answer `/v1/account` after 3 s (past a short client timeout).
+    pub slow: AtomicBool,
+    /// Answer `/v1/customers` with a spent hourly quota: `X-RateLimit-Remaining: 0` and a reset
+    /// an hour away.
+    pub quota_spent: AtomicBool,
     /// Requests received.
     pub requests: AtomicUsize,
 }
@@ -60,6 +65,9 @@ fn take(counter: &AtomicUsize) -> bool {
 
 async fn account(State(behaviour): State<Arc<Behaviour>>, headers: HeaderMap) -> Response {
     behaviour.requests.fetch_add(1, Ordering::SeqCst);
+    if behaviour.slow.load(Ordering::SeqCst) {
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    }
     if take(&behaviour.unavailable) {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -133,6 +141,21 @@ async fn customers(
     };
     let page: Vec<_> = all.iter().skip(start).take(limit).cloned().collect();
     let has_more = start + page.len() < all.len();
-    Json(json!({ "object": "list", "url": "/v1/customers", "has_more": has_more, "data": page }))
-        .into_response()
+    let body = Json(
+        json!({ "object": "list", "url": "/v1/customers", "has_more": has_more, "data": page }),
+    );
+    if behaviour.quota_spent.load(Ordering::SeqCst) {
+        let reset = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 3600;
+        let headers = [
+            ("x-ratelimit-limit", "1000".to_owned()),
+            ("x-ratelimit-remaining", "0".to_owned()),
+            ("x-ratelimit-reset", reset.to_string()),
+        ];
+        return (headers, body).into_response();
+    }
+    body.into_response()
 }
