@@ -12,6 +12,7 @@ mod graphql_http;
 mod helpers;
 mod mappings;
 mod observability;
+mod pagination;
 mod schema;
 mod shutdown;
 #[path = "../support/mod.rs"]
