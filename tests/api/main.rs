@@ -13,6 +13,7 @@ mod helpers;
 mod mappings;
 mod oauth;
 mod observability;
+mod pagination;
 mod schema;
 mod shutdown;
 #[path = "../support/mod.rs"]
