@@ -74,7 +74,7 @@ impl Live {
         if self.row.status == "needs_reauth" {
             return Err(needs_reauth(self.row.status_reason.as_deref()));
         }
-        if oauth && self.token_due(Utc::now()) {
+        if oauth && self.can_refresh() && self.token_due(Utc::now()) {
             self.refresh(state).await?;
         }
         let first = {
@@ -84,7 +84,14 @@ impl Live {
             state.http.send(&endpoint, request).await
         };
         match first {
-            Err(HttpError::TokenRefused) => {
+            Err(HttpError::TokenRefused { excerpt }) if !self.can_refresh() => {
+                Err(HttpError::Upstream {
+                    kind: FailureKind::Unauthorized,
+                    status: Some(401),
+                    excerpt,
+                })
+            }
+            Err(HttpError::TokenRefused { .. }) => {
                 self.refresh(state).await?;
                 let mut endpoint = self.endpoint();
                 endpoint.rate_limit = rate_limit.or(endpoint.rate_limit);
@@ -99,6 +106,15 @@ impl Live {
             self.entry.definition.auth,
             Auth::Oauth2AuthorizationCode(_) | Auth::Oauth2ClientCredentials(_)
         )
+    }
+
+    /// Whether a new token can be had without a person: client credentials, or a refresh token.
+    fn can_refresh(&self) -> bool {
+        match self.entry.definition.auth {
+            Auth::Oauth2ClientCredentials(_) => true,
+            Auth::Oauth2AuthorizationCode(_) => self.credentials.contains_key("refresh_token"),
+            _ => false,
+        }
     }
 
     fn token_due(&self, now: DateTime<Utc>) -> bool {

@@ -60,8 +60,11 @@ pub enum HttpError {
         excerpt: String,
     },
     /// The provider refused the access token (401): refresh it and retry once.
-    #[error("the provider refused the access token")]
-    TokenRefused,
+    #[error("the provider refused the access token (HTTP 401): {excerpt}")]
+    TokenRefused {
+        /// The provider's error body, bounded, with credentials scrubbed.
+        excerpt: String,
+    },
     /// The provider's quota is spent until this time: checkpoint and come back then.
     #[error("the provider's quota is exhausted until {}", httpdate::fmt_http_date(*until))]
     Park {
@@ -126,6 +129,8 @@ pub struct HttpClient {
 /// What one round of [`HttpClient::execute`] ended with.
 enum Executed {
     Done(PageResponse),
+    /// A 401 the caller may answer by refreshing the token.
+    Refused(Vec<u8>),
     Failed {
         kind: FailureKind,
         outcome: Outcome,
@@ -170,6 +175,7 @@ impl HttpClient {
         let url = request
             .url(&endpoint.base_url)
             .map_err(|e| HttpError::Invalid(e.to_string()))?;
+        same_origin(&url, &endpoint.base_url)?;
         let secrets: Vec<&str> = endpoint
             .credentials
             .values()
@@ -183,6 +189,9 @@ impl HttpClient {
         };
         match self.execute(&url, build, &pace).await? {
             Executed::Done(response) => Ok(response),
+            Executed::Refused(body) => Err(HttpError::TokenRefused {
+                excerpt: retry::excerpt(&body, EXCERPT_BYTES, &secrets),
+            }),
             Executed::Failed {
                 kind,
                 outcome,
@@ -223,35 +232,31 @@ impl HttpClient {
             rate_limit: None,
             refreshable: false,
         };
-        match self.execute(&url, build, &pace).await? {
-            Executed::Done(response) => Ok(response.body),
-            Executed::Failed {
-                kind,
-                outcome: Outcome::Status(status),
-                body,
-            } if (400..500).contains(&status) && status != 429 => {
-                let excerpt = retry::excerpt(&body, EXCERPT_BYTES, &secrets);
-                let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                let failure = match oauth::token_failure(&json, &excerpt) {
-                    TokenFailure::Revoked(message) => TokenFailure::Revoked(retry::excerpt(
-                        message.as_bytes(),
-                        EXCERPT_BYTES,
-                        &secrets,
-                    )),
-                    TokenFailure::Rejected(message) => TokenFailure::Rejected(retry::excerpt(
-                        message.as_bytes(),
-                        EXCERPT_BYTES,
-                        &secrets,
-                    )),
-                };
-                let _ = kind;
-                Err(TokenError::Refused { status, failure })
-            }
+        // Token requests are never refreshable: a 401 is a refusal like any other 4xx.
+        let (kind, outcome, body) = match self.execute(&url, build, &pace).await? {
+            Executed::Done(response) => return Ok(response.body),
+            Executed::Refused(body) => (FailureKind::Unauthorized, Outcome::Status(401), body),
             Executed::Failed {
                 kind,
                 outcome,
                 body,
-            } => Err(failure(kind, outcome, &body, &secrets).into()),
+            } => (kind, outcome, body),
+        };
+        match outcome {
+            Outcome::Status(status) if (400..500).contains(&status) && status != 429 => {
+                let scrub = |text: &[u8]| retry::excerpt(text, EXCERPT_BYTES, &secrets);
+                let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                let failure = match oauth::token_failure(&json, &scrub(&body)) {
+                    TokenFailure::Revoked(message) => {
+                        TokenFailure::Revoked(scrub(message.as_bytes()))
+                    }
+                    TokenFailure::Rejected(message) => {
+                        TokenFailure::Rejected(scrub(message.as_bytes()))
+                    }
+                };
+                Err(TokenError::Refused { status, failure })
+            }
+            _ => Err(failure(kind, outcome, &body, &secrets).into()),
         }
     }
 
@@ -327,7 +332,7 @@ impl HttpClient {
                     self.throttle.hold_until(pace.connection_id, until);
                     return Err(HttpError::Park { until });
                 }
-                Decision::RefreshAndRetryOnce => return Err(HttpError::TokenRefused),
+                Decision::RefreshAndRetryOnce => return Ok(Executed::Refused(body)),
                 Decision::Fail(kind) => {
                     return Ok(Executed::Failed {
                         kind,
@@ -386,6 +391,20 @@ impl HttpClient {
         };
         Ok(builder.header(reqwest::header::ACCEPT, "application/json"))
     }
+}
+
+/// Refuses a request (a next-page link, typically) that leaves the connection's origin: the
+/// credentials go only where the connection points.
+fn same_origin(url: &url::Url, base_url: &str) -> Result<(), HttpError> {
+    let base = url::Url::parse(base_url).map_err(|e| HttpError::Invalid(e.to_string()))?;
+    if url.origin() == base.origin() {
+        return Ok(());
+    }
+    Err(HttpError::Invalid(format!(
+        "the provider pointed at another origin ({}); credentials are only sent to {}",
+        url.origin().ascii_serialization(),
+        base.origin().ascii_serialization()
+    )))
 }
 
 /// Which connection a request paces with, and whether a 401 may be refreshed.

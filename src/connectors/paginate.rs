@@ -737,8 +737,9 @@ impl PageRequest {
 
 /// The records of a response body at `record_path` (the body itself when `None`). An array
 /// gives its elements and an object is one record. A path missing from an empty result (`{}`,
-/// or a QuickBooks `{"QueryResponse": {}}`) or holding `null` is an empty page; a path missing
-/// from anything else, or holding a string, number or boolean, is an error naming it.
+/// a QuickBooks `{"QueryResponse": {}}`, a Gmail `{"resultSizeEstimate": 0}`) or holding `null`
+/// is an empty page; a path missing from anything else (or from an error body), or holding a
+/// string, number or boolean, is an error naming it.
 pub fn extract(body: &Value, record_path: Option<&JsonPath>) -> Result<Vec<Value>, PaginateError> {
     let shown = || record_path.map_or_else(|| "(body)".to_owned(), JsonPath::to_string);
     let found = match record_path {
@@ -777,15 +778,28 @@ fn lookup_or_stop<'v>(body: &'v Value, path: &JsonPath) -> Result<&'v Value, &'v
 }
 
 /// Whether the value where a record path stopped is an empty result: `null`, an empty object
-/// or array, or (below the root) an object holding only scalars such as counts and timestamps.
+/// or array, or an object holding only scalars such as counts and timestamps (Gmail's
+/// `{"resultSizeEstimate": 0}`, DocuSign's counts without `envelopes`) — unless, at the root,
+/// it reads as an error that came with a 2xx (Slack's `{"ok": false, "error": "…"}`).
 fn is_empty_result(stop: &Value, at_root: bool) -> bool {
     match stop {
         Value::Null => true,
         Value::Array(items) => items.is_empty(),
-        Value::Object(map) if at_root => map.is_empty(),
+        Value::Object(map) if at_root && says_error(map) => false,
         Value::Object(map) => map.values().all(|v| !v.is_array() && !v.is_object()),
         _ => false,
     }
+}
+
+/// Whether a body reports an error: an `error`/`errors`/`fault` member, or `ok`/`success`
+/// set to `false`.
+fn says_error(map: &serde_json::Map<String, Value>) -> bool {
+    ["error", "errors", "error_description", "fault"]
+        .iter()
+        .any(|key| map.contains_key(*key))
+        || ["ok", "success"]
+            .iter()
+            .any(|key| map.get(*key) == Some(&Value::Bool(false)))
 }
 
 // --- Link header ------------------------------------------------------------------------------
@@ -2173,6 +2187,28 @@ mod tests {
             ),
             (
                 json!({ "error": "no", "data2": [] }),
+                Some("data"),
+                missing("data"),
+            ),
+            // Gmail's empty mailbox; DocuSign's counts without envelopes.
+            (
+                json!({ "resultSizeEstimate": 0 }),
+                Some("messages"),
+                Ok(vec![]),
+            ),
+            (
+                json!({ "resultSetSize": "0", "totalSetSize": "0" }),
+                Some("envelopes"),
+                Ok(vec![]),
+            ),
+            // An error answered with 200 is not an empty page.
+            (
+                json!({ "ok": false, "error": "invalid_auth" }),
+                Some("members"),
+                missing("members"),
+            ),
+            (
+                json!({ "success": false, "code": 7 }),
                 Some("data"),
                 missing("data"),
             ),
