@@ -102,6 +102,10 @@ impl Default for SuggestOptions {
 /// Highest confidence given to an alternative candidate: it must never read as a mapping.
 const ALTERNATIVE_CAP: f64 = 0.45;
 
+/// Confidence of a full name offered to a first- or last-name target: where the name breaks
+/// is a guess, so it reads as a hint to review rather than a mapping.
+const SPLIT_NAME_CONFIDENCE: f64 = 0.45;
+
 /// Lowest score for a source's second target.
 const SECOND_TARGET_MIN: f64 = 0.6;
 
@@ -111,7 +115,9 @@ const PRIOR_BASE: f64 = 0.85;
 /// shallowest fields (capped at three levels).
 const SOURCE_DEPTH_PENALTY: f64 = 0.1;
 /// The same for the target field: a nested target field is more often filled by copying its
-/// whole parent object than field by field.
+/// whole parent object than field by field. Only levels the source could fill with an object of
+/// its own count: at most one more than the source's own depth, since a target nested far below
+/// its source (`first_name` → `Worker_Data.….First_Name`) can only be filled field by field.
 const TARGET_DEPTH_PENALTY: f64 = 0.2;
 
 /// Where a field sits in its schema's structure.
@@ -126,11 +132,13 @@ impl Shape {
     /// are written for top-level fields far more often than for deeply nested ones. Depth
     /// counts from the schema's shallowest fields, so `table.column` schemas lose nothing.
     fn prior(&self, t: &Shape) -> f64 {
+        let target_levels = t.rel_depth.min(self.rel_depth + 1).min(3);
         (1.0 - SOURCE_DEPTH_PENALTY * self.rel_depth.min(3) as f64)
-            * (1.0 - TARGET_DEPTH_PENALTY * t.rel_depth.min(3) as f64)
+            * (1.0 - TARGET_DEPTH_PENALTY * target_levels as f64)
     }
 }
 
+/// The place of each field in its schema (`paths` in the order of `fields`).
 fn structure(fields: &[Prepared]) -> Vec<Shape> {
     let min_depth = fields.iter().map(|f| f.name.depth).min().unwrap_or(0);
     fields
@@ -177,6 +185,7 @@ pub fn suggest(
     let src = prepare(
         &src_fields,
         &src_paths,
+        &similarity::entity_stems(&source.name),
         dict,
         &compounds,
         &mut vocab,
@@ -185,6 +194,7 @@ pub fn suggest(
     let tgt = prepare(
         &tgt_fields,
         &tgt_paths,
+        &similarity::entity_stems(&target.name),
         dict,
         &compounds,
         &mut vocab,
@@ -290,6 +300,17 @@ pub fn suggest(
         sug.reason = format!("also feeds another target; {}", sug.reason);
         out.push(sug);
     }
+    // n → 1: in tables, the same column repeated in several tables feeds one target column.
+    if is_relational(&src_paths) && is_relational(&tgt_paths) {
+        for (score, i, j) in shared_targets(&m, &pairs) {
+            taken[i * tgt.len() + j] = true;
+            let mut sug = explain(
+                i, j, score, &src, &tgt, &src_paths, &tgt_paths, &learned, &mut cache, dict,
+            );
+            sug.reason = format!("another table's copy of the column; {}", sug.reason);
+            out.push(sug);
+        }
+    }
     // 1 → n: a full name also feeds first- and last-name targets left without a source.
     for (i, s) in src.iter().enumerate() {
         if s.role != Some(NameRole::Full) {
@@ -301,7 +322,16 @@ pub fn suggest(
                 && m.get(i, j) > 0.0
             {
                 let mut sug = explain(
-                    i, j, 0.55, &src, &tgt, &src_paths, &tgt_paths, &learned, &mut cache, dict,
+                    i,
+                    j,
+                    SPLIT_NAME_CONFIDENCE,
+                    &src,
+                    &tgt,
+                    &src_paths,
+                    &tgt_paths,
+                    &learned,
+                    &mut cache,
+                    dict,
                 );
                 sug.reason = format!(
                     "a full name holds the {}; {}",
@@ -358,15 +388,53 @@ pub fn suggest(
     out
 }
 
+/// Whether a schema is a set of tables: every field a `table.column` path, without lists.
+fn is_relational(paths: &[&str]) -> bool {
+    paths
+        .iter()
+        .all(|p| !p.contains('[') && tokenize::split_path(p).len() == 2)
+}
+
+/// Share of the assigned pair's score that another source of the same target must reach.
+const SHARED_TARGET_SHARE: f64 = 0.7;
+
+/// n → 1 pairs: sources left unassigned whose best target is an assigned target, scoring nearly
+/// as well as the source assigned to it (`misc.month` and `book.month` → `months.mon`).
+fn shared_targets(m: &Matrix, pairs: &[(usize, usize)]) -> Vec<(f64, usize, usize)> {
+    let mut assigned_source = vec![false; m.rows];
+    let mut source_of = vec![None; m.cols];
+    for &(i, j) in pairs {
+        assigned_source[i] = true;
+        source_of[j] = Some(i);
+    }
+    let mut out = Vec::new();
+    for i in (0..m.rows).filter(|&i| !assigned_source[i]) {
+        let Some((j, score)) = (0..m.cols)
+            .map(|j| (j, m.get(i, j)))
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+        else {
+            continue;
+        };
+        if let Some(first) = source_of[j]
+            && score >= SECOND_TARGET_MIN
+            && score >= SHARED_TARGET_SHARE * m.get(first, j)
+        {
+            out.push((score, i, j));
+        }
+    }
+    out
+}
+
 fn prepare(
     fields: &[&Field],
     paths: &[&str],
+    entity: &HashSet<String>,
     dict: &Dictionary,
     compounds: &HashSet<String>,
     vocab: &mut Vocabulary,
     options: &SuggestOptions,
 ) -> Vec<Prepared> {
-    let names = similarity::represent(paths, dict, compounds, vocab);
+    let names = similarity::represent(paths, entity, dict, compounds, vocab);
     fields
         .iter()
         .zip(names)

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::dictionary::{Dictionary, Term, Token};
 use super::normalise::{split_compound, stem};
-use super::tokenize::split_path;
+use super::tokenize::{split_path, words};
 
 /// Weight of a term by how far its segment is from the leaf: the leaf names the field, the
 /// parents give context (`BillAddr.City` vs `ShipAddr.City`).
@@ -46,6 +46,16 @@ fn is_filler(stem_key: &str) -> bool {
 /// Weight of a filler word relative to a meaningful one.
 const FILLER_WEIGHT: f64 = 0.15;
 
+/// Weight of a word naming the schema's own object relative to a meaningful one.
+const ENTITY_WEIGHT: f64 = 0.3;
+
+/// Weight of a parent segment's word in the flat view, relative to a leaf word.
+const FLAT_PARENT_WEIGHT: f64 = 0.6;
+
+/// Share of the flat view's similarity that counts: it ignores the structure the term view
+/// sees, so it only carries pairs whose words agree across segments.
+const FLAT_SHARE: f64 = 0.85;
+
 /// The parents together weigh at most this share of the leaf: deep paths keep their context
 /// without drowning the leaf's own name.
 const PARENT_CAP: f64 = 0.8;
@@ -62,6 +72,10 @@ pub const LEARNED: f64 = 0.85;
 pub struct NameRepr {
     /// Interned term ids with their weights (depth × rarity).
     pub terms: Vec<(u32, f64)>,
+    /// The path's single words, segment boundaries and phrases ignored, with their weights
+    /// (rarity, leaf over parents): the flat view that matches `AccountRef.name` with
+    /// `account_name` whichever segment a word sits in.
+    pub flat: Vec<(u32, f64)>,
     /// Interned ids of the leaf segment's terms.
     pub leaf: Vec<u32>,
     /// The leaf's words run together (`customerid`), for initialisms.
@@ -113,16 +127,47 @@ pub fn compound_vocab<'a>(
     vocab
 }
 
+/// Stems of the words naming the object a schema describes (`unanet.UnanetCompany` → `unanet`,
+/// `company`): inside that object, `CompanyId` is its `id`. Empty for a schema of several
+/// tables (`actor+address+…`), whose fields belong to different objects.
+pub fn entity_stems(schema_name: &str) -> HashSet<String> {
+    let last = schema_name.rsplit('.').next().unwrap_or("");
+    let object = last.split('(').next().unwrap_or("");
+    if object.contains('+') {
+        return HashSet::new();
+    }
+    words(object)
+        .iter()
+        .filter(|w| w.len() >= 3)
+        .map(|w| stem(w))
+        .filter(|s| !is_filler(s))
+        .collect()
+}
+
+/// How much a term says about its field, before depth and rarity: wrapper words and the name of
+/// the schema's own object (`Company` in `CompanyId` of a company) say little.
+fn term_weight(term: &Term, entity: &HashSet<String>) -> f64 {
+    if term.stems.len() == 1 && is_filler(&term.stems[0]) {
+        FILLER_WEIGHT
+    } else if !entity.is_empty() && term.stems.iter().all(|s| entity.contains(s)) {
+        ENTITY_WEIGHT
+    } else {
+        1.0
+    }
+}
+
 /// Builds the weighted terms of every field of one schema. Rarity (inverse document frequency
-/// within the schema) lowers words that every field repeats (`properties.`, `Ref.value`).
+/// within the schema) lowers words that every field repeats (`properties.`, `Ref.value`);
+/// `entity` holds the stems of the schema's object name (`entity_stems`).
 pub fn represent(
     paths: &[&str],
+    entity: &HashSet<String>,
     dict: &Dictionary,
     compounds: &HashSet<String>,
     vocab: &mut Vocabulary,
 ) -> Vec<NameRepr> {
     // Per field: (term id, depth) pairs, leaf term ids, leaf words run together.
-    type Raw = (Vec<(u32, usize)>, Vec<u32>, String);
+    type Raw = (Vec<(u32, usize)>, Vec<u32>, String, Vec<(u32, usize)>);
     let mut raw: Vec<Raw> = Vec::with_capacity(paths.len());
     let mut known_share = Vec::with_capacity(paths.len());
     let mut depths = Vec::with_capacity(paths.len());
@@ -152,6 +197,7 @@ pub fn represent(
                 tokens
             })
             .collect();
+        let flat = flat_terms(&seg_tokens, dict, vocab);
         let mut leaf_phrase = None;
         if let [.., parent, leaf_tokens] = seg_tokens.as_mut_slice() {
             // A phrase split over the last two segments names the leaf: `phones[].number` is a
@@ -220,29 +266,28 @@ pub fn represent(
             known as f64 / leaf.len() as f64
         });
         let mut seen = HashSet::new();
-        for (id, _) in &terms {
+        for (id, _) in terms.iter().chain(&flat) {
             if seen.insert(*id) {
                 *df.entry(*id).or_default() += 1;
             }
         }
-        raw.push((terms, leaf, leaf_joined));
+        raw.push((terms, leaf, leaf_joined, flat));
     }
     let n = paths.len().max(1) as f64;
     raw.into_iter()
         .zip(known_share)
         .zip(depths)
-        .map(|(((terms, leaf, leaf_joined), known), depth)| {
+        .map(|(((terms, leaf, leaf_joined, flat), known), depth)| {
             let mut terms: Vec<(u32, f64, usize)> = terms
                 .into_iter()
                 .map(|(id, depth)| {
                     let idf = (1.0 + n / df.get(&id).copied().unwrap_or(1) as f64).ln();
-                    let filler = vocab
-                        .terms
-                        .get(id as usize)
-                        .is_some_and(|t| t.stems.len() == 1 && is_filler(&t.stems[0]));
                     let w = DEPTH_WEIGHT[depth.min(DEPTH_WEIGHT.len() - 1)]
                         * idf
-                        * if filler { FILLER_WEIGHT } else { 1.0 };
+                        * vocab
+                            .terms
+                            .get(id as usize)
+                            .map_or(1.0, |t| term_weight(t, entity));
                     (id, w, depth)
                 })
                 .collect();
@@ -255,8 +300,22 @@ pub fn represent(
                 }
             }
             let terms = terms.into_iter().map(|(id, w, _)| (id, w)).collect();
+            let flat = flat
+                .into_iter()
+                .map(|(id, depth)| {
+                    let idf = (1.0 + n / df.get(&id).copied().unwrap_or(1) as f64).ln();
+                    let w = if depth == 0 { 1.0 } else { FLAT_PARENT_WEIGHT }
+                        * idf
+                        * vocab
+                            .terms
+                            .get(id as usize)
+                            .map_or(1.0, |t| term_weight(t, entity));
+                    (id, w)
+                })
+                .collect();
             NameRepr {
                 terms,
+                flat,
                 leaf,
                 leaf_joined,
                 known,
@@ -264,6 +323,33 @@ pub fn represent(
             }
         })
         .collect()
+}
+
+/// The single words of a path's segments as terms, each with its segment's distance from the
+/// leaf; stop words and repeats are dropped.
+fn flat_terms(
+    seg_tokens: &[Vec<Token>],
+    dict: &Dictionary,
+    vocab: &mut Vocabulary,
+) -> Vec<(u32, usize)> {
+    let mut out: Vec<(u32, usize)> = Vec::new();
+    for (i, tokens) in seg_tokens.iter().enumerate().rev() {
+        let depth = seg_tokens.len() - 1 - i;
+        for t in tokens {
+            if super::normalise::is_stop_word(&t.word) {
+                continue;
+            }
+            let id = vocab.intern(Term {
+                text: t.word.clone(),
+                stems: vec![t.stem.clone()],
+                groups: dict.groups_of(&t.stem).to_vec(),
+            });
+            if !out.iter().any(|(x, _)| *x == id) {
+                out.push((id, depth));
+            }
+        }
+    }
+    out
 }
 
 /// Largest dense similarity table (source terms × target terms) before falling back to a map.
@@ -300,7 +386,7 @@ impl<'a> TermCache<'a> {
             let mut map = vec![NONE; vocab.terms.len()];
             let mut ids = Vec::new();
             for f in fields {
-                for (id, _) in &f.terms {
+                for (id, _) in f.terms.iter().chain(&f.flat) {
                     if let Some(slot) = map.get_mut(*id as usize).filter(|s| **s == NONE) {
                         *slot = ids.len() as u32;
                         ids.push(*id);
@@ -373,6 +459,7 @@ impl<'a> TermCache<'a> {
         };
         f.terms
             .iter()
+            .chain(&f.flat)
             .map(|(id, _)| {
                 map.get(*id as usize)
                     .filter(|r| **r != NONE)
@@ -506,54 +593,41 @@ pub fn abbreviation(short: &str, long: &str) -> Option<f64> {
 }
 
 /// Similarity of two field names, 0..1: each side's terms are paired with their best match on
-/// the other side, weighted, in both directions.
+/// the other side, weighted, in both directions; the flat view of the words counts too.
 pub fn name_sim(a: &NameRepr, b: &NameRepr, cache: &mut TermCache<'_>) -> f64 {
-    let sims: Vec<f64> = a
-        .terms
+    let ids = |f: &NameRepr| -> Vec<u32> { f.terms.iter().chain(&f.flat).map(|t| t.0).collect() };
+    let (xs, ys) = (ids(a), ids(b));
+    let sims: Vec<f64> = xs
         .iter()
-        .flat_map(|(ta, _)| b.terms.iter().map(|(tb, _)| (*ta, *tb)))
+        .flat_map(|x| ys.iter().map(move |y| (*x, *y)))
         .map(|(x, y)| cache.sim(x, y))
         .collect();
-    let n = b.terms.len();
+    let n = ys.len();
     name_sim_with(a, b, cache, |x, y| {
         sims.get(x * n + y).copied().unwrap_or(0.0)
     })
 }
 
-/// `name_sim` with term similarities by position (`sim(i, j)` for `a.terms[i]`, `b.terms[j]`).
+/// `name_sim` with term similarities by position (`sim(i, j)` for the i-th term of `a` and the
+/// j-th of `b`, the flat view's terms numbered after the term view's).
 fn name_sim_with(
     a: &NameRepr,
     b: &NameRepr,
     cache: &TermCache<'_>,
     sim: impl Fn(usize, usize) -> f64,
 ) -> f64 {
-    // Best match of each term on the other side, both directions, from one pass over the pairs.
-    let mut best_b = [0.0f64; 32];
-    let (mut num, mut den) = (0.0, 0.0);
     // Leaves spelled alike once run together (`eTag` / `etag`) are the same word.
     let same_leaf = !a.leaf_joined.is_empty() && a.leaf_joined == b.leaf_joined;
-    for (x, (ta, wa)) in a.terms.iter().enumerate() {
-        let mut best = 0.0f64;
-        let leaf_a = same_leaf && a.leaf.contains(ta);
-        for (y, (tb, _)) in b.terms.iter().enumerate() {
-            let s = if leaf_a && b.leaf.contains(tb) {
-                1.0
-            } else {
-                sim(x, y)
-            };
-            best = best.max(s);
-            if let Some(slot) = best_b.get_mut(y) {
-                *slot = slot.max(s);
-            }
+    let terms = soft_match(&a.terms, &b.terms, |x, y| {
+        if same_leaf && a.leaf.contains(&a.terms[x].0) && b.leaf.contains(&b.terms[y].0) {
+            1.0
+        } else {
+            sim(x, y)
         }
-        num += wa * best;
-        den += wa;
-    }
-    for (k, (_, wb)) in b.terms.iter().enumerate() {
-        num += wb * best_b.get(k).copied().unwrap_or(0.0);
-        den += wb;
-    }
-    let full = if den > 0.0 { num / den } else { 0.0 };
+    });
+    let (ka, kb) = (a.terms.len(), b.terms.len());
+    let flat = soft_match(&a.flat, &b.flat, |x, y| sim(ka + x, kb + y));
+    let full = terms.max(FLAT_SHARE * flat);
     if a.leaf.len() == 1 || b.leaf.len() == 1 {
         full.max(initialism(a, b, cache))
             .max(initialism(b, a, cache))
@@ -562,7 +636,31 @@ fn name_sim_with(
     }
 }
 
-/// A one-word leaf that abbreviates the other leaf's words run together (`CID` / `CustomerID`).
+/// Weighted mean of each term's best match on the other side, both directions (a symmetric
+/// Monge-Elkan), from one pass over the pairs.
+fn soft_match(a: &[(u32, f64)], b: &[(u32, f64)], sim: impl Fn(usize, usize) -> f64) -> f64 {
+    let mut best_b = [0.0f64; 32];
+    let (mut num, mut den) = (0.0, 0.0);
+    for (x, (_, wa)) in a.iter().enumerate() {
+        let mut best = 0.0f64;
+        for y in 0..b.len() {
+            let s = sim(x, y);
+            best = best.max(s);
+            if let Some(slot) = best_b.get_mut(y) {
+                *slot = slot.max(s);
+            }
+        }
+        num += wa * best;
+        den += wa;
+    }
+    for (k, (_, wb)) in b.iter().enumerate() {
+        num += wb * best_b.get(k).copied().unwrap_or(0.0);
+        den += wb;
+    }
+    if den > 0.0 { num / den } else { 0.0 }
+}
+
+/// A one-word leaf that abbreviates the other leaf's words (`CID` / `CustomerID`).
 fn initialism(a: &NameRepr, b: &NameRepr, cache: &TermCache<'_>) -> f64 {
     let [only] = a.leaf.as_slice() else {
         return 0.0;
@@ -573,13 +671,49 @@ fn initialism(a: &NameRepr, b: &NameRepr, cache: &TermCache<'_>) -> f64 {
     let Some(term) = cache.term(*only) else {
         return 0.0;
     };
-    if term.stems.len() != 1 || !term.groups.is_empty() || term.text.len() > 5 {
+    if term.stems.len() != 1 || !term.groups.is_empty() || !(2..=5).contains(&term.text.len()) {
         return 0.0;
     }
+    let words: Vec<&str> = b
+        .leaf
+        .iter()
+        .filter_map(|id| cache.term(*id))
+        .flat_map(|t| t.text.split(' '))
+        .collect();
     match abbreviation(&term.text, &b.leaf_joined) {
-        Some(s) if term.text.len() >= 2 => s * 0.9,
+        Some(s) if initialism_of(term.text.as_bytes(), &words) => s * 0.9,
         _ => 0.0,
     }
+}
+
+/// Whether `short` spells the initials of `words`, each word's first letter in turn, optionally
+/// followed by more of that word's letters (`cid` / customer id, `dob` / date of birth, `pid` /
+/// product id; not `ssn` / supervisor secondary code, whose last word has no letter).
+pub fn initialism_of(short: &[u8], words: &[&str]) -> bool {
+    let Some((word, rest)) = words.split_first() else {
+        return short.is_empty();
+    };
+    let (Some(first), Some(c)) = (word.as_bytes().first(), short.first()) else {
+        return false;
+    };
+    if first != c {
+        return false;
+    }
+    // After the initial, the next `k` letters of `short` may come from the same word.
+    let tail = &word.as_bytes()[1..];
+    let mut pos = 0;
+    for k in 0..short.len() {
+        if k > 0 {
+            match tail[pos..].iter().position(|b| *b == short[k]) {
+                Some(p) => pos += p + 1,
+                None => return false,
+            }
+        }
+        if initialism_of(&short[k + 1..], rest) {
+            return true;
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -591,8 +725,8 @@ mod tests {
         let dict = builtin();
         let compounds = compound_vocab(dict, sources.iter().chain(targets).copied());
         let mut vocab = Vocabulary::default();
-        let s = represent(sources, dict, &compounds, &mut vocab);
-        let t = represent(targets, dict, &compounds, &mut vocab);
+        let s = represent(sources, &HashSet::new(), dict, &compounds, &mut vocab);
+        let t = represent(targets, &HashSet::new(), dict, &compounds, &mut vocab);
         let learned = HashSet::new();
         let mut cache = TermCache::new(&vocab, &learned, &s, &t);
         s.iter()
@@ -691,8 +825,8 @@ mod tests {
         );
         let compounds = compound_vocab(dict, sources.iter().chain(&targets).copied());
         let mut vocab = Vocabulary::default();
-        let s = represent(&sources, dict, &compounds, &mut vocab);
-        let t = represent(&targets, dict, &compounds, &mut vocab);
+        let s = represent(&sources, &HashSet::new(), dict, &compounds, &mut vocab);
+        let t = represent(&targets, &HashSet::new(), dict, &compounds, &mut vocab);
         let learned = HashSet::new();
         let mut lazy = TermCache::new(&vocab, &learned, &s, &t).with_related(dict);
         let mut dense = TermCache::new(&vocab, &learned, &s, &t).with_related(dict);
@@ -709,6 +843,43 @@ mod tests {
                 );
                 assert!((x - y).abs() < 1e-6, "{x} vs {y}");
             }
+        }
+    }
+
+    #[test]
+    fn initialisms_use_every_word() {
+        let table: [(&str, &[&str], bool); 7] = [
+            ("cid", &["customer", "id"], true),
+            ("dob", &["date", "of", "birth"], true),
+            ("pid", &["product", "id"], true),
+            ("ssn", &["social", "security", "number"], true),
+            ("ssn", &["supervisor", "secondary", "code"], false),
+            ("cid", &["customer"], false),
+            ("id", &["customer", "identifier"], false),
+        ];
+        for (short, words, expected) in table {
+            assert_eq!(
+                initialism_of(short.as_bytes(), words),
+                expected,
+                "initialism_of({short}, {words:?})"
+            );
+        }
+    }
+
+    #[test]
+    fn object_names_of_schemas() {
+        let table: [(&str, &[&str]); 4] = [
+            ("unanet.UnanetCompany", &["unanet", "company"]),
+            ("pennylane.Customer(api)", &["customer"]),
+            ("gorgias.GorgiasMessageResponse", &["gorgias", "message"]),
+            ("actor+address+city", &[]),
+        ];
+        for (name, expected) in table {
+            let mut got: Vec<String> = entity_stems(name).into_iter().collect();
+            got.sort();
+            let mut want: Vec<String> = expected.iter().map(|w| stem(w)).collect();
+            want.sort();
+            assert_eq!(got, want, "entity_stems({name})");
         }
     }
 

@@ -350,3 +350,160 @@ fn reference_objects_give_their_value_to_id_fields() {
         &[("CurrencyRef.value", "currency"), ("TxnDate", "date")],
     );
 }
+
+fn named(name: &str, fields: &[(&str, &str)]) -> Schema {
+    Schema {
+        name: name.into(),
+        ..plain(fields)
+    }
+}
+
+/// Confidence of one pair in a run, 0 when not suggested.
+fn confidence(out: &[Suggestion], source: &str, target: &str) -> f64 {
+    out.iter()
+        .find(|x| x.source == source && x.target == target)
+        .map_or(0.0, |x| x.confidence)
+}
+
+#[test]
+fn the_same_column_in_several_tables_feeds_one_target_column() {
+    // Tables on both sides: every table's `year` feeds the one `years.year`.
+    check(
+        &plain(&[
+            ("book.title", "string"),
+            ("book.year", "integer"),
+            ("article.year", "integer"),
+            ("misc.year", "integer"),
+        ]),
+        &plain(&[("titles.title", "string"), ("years.year", "integer")]),
+        &[
+            ("book.title", "titles.title"),
+            ("book.year", "years.year"),
+            ("article.year", "years.year"),
+            ("misc.year", "years.year"),
+        ],
+    );
+    // Nested objects are not tables: one source per target.
+    let got = mapped(
+        &plain(&[
+            ("legal.year", "integer"),
+            ("preferred.year", "integer"),
+            ("tags[]", "array<string>"),
+        ]),
+        &plain(&[("dates.year", "integer")]),
+        &Feedback::default(),
+    );
+    assert_eq!(got.len(), 1, "{got:?}");
+}
+
+#[test]
+fn the_schema_object_name_says_little_in_its_fields() {
+    // In a company, `CompanyId` is the company's id, not `AddressId`.
+    let source = named(
+        "crm.CrmCompany",
+        &[
+            ("AddressId", "string"),
+            ("AddressLine", "string"),
+            ("CompanyId", "string"),
+            ("Name", "string"),
+        ],
+    );
+    let target = named("Company", &[("id", "string"), ("name", "string")]);
+    let out = suggest(
+        &source,
+        &target,
+        &SuggestOptions::default(),
+        &Feedback::default(),
+    );
+    let table = [
+        ("CompanyId", "id", true),
+        ("AddressId", "id", false),
+        ("Name", "name", true),
+    ];
+    for (s, t, expected) in table {
+        assert_eq!(
+            confidence(&out, s, t) >= 0.5,
+            expected,
+            "{s} -> {t}: {out:?}"
+        );
+    }
+}
+
+/// Source fields, target fields, a pair, and whether it is mapped with confidence ≥ 0.5.
+type Row<'a> = (&'a [&'a str], &'a [&'a str], (&'a str, &'a str), bool);
+
+#[test]
+fn structure_sets_how_sure_a_pair_is() {
+    let table: [Row; 5] = [
+        // A whole list maps onto the same list.
+        (
+            &["tags[]", "name"],
+            &["tags[]", "name"],
+            ("tags[]", "tags[]"),
+            true,
+        ),
+        (
+            &["tags[]", "name"],
+            &["tags[]", "name"],
+            ("name", "name"),
+            true,
+        ),
+        // A target nested far below its source can only be filled field by field.
+        (
+            &["id", "first_name", "last_name"],
+            &[
+                "id",
+                "Worker.Personal.Name.First_Name",
+                "Worker.Personal.Name.Last_Name",
+            ],
+            ("first_name", "Worker.Personal.Name.First_Name"),
+            true,
+        ),
+        // Words split over segments still meet (`AccountRef.name` / `account_name`).
+        (
+            &["AccountRef.name", "AccountRef.value", "TxnDate"],
+            &["account_name", "account_id", "date"],
+            ("AccountRef.name", "account_name"),
+            true,
+        ),
+        // A full name split into a first name is a hint, not a mapping.
+        (
+            &["full_name"],
+            &["display_name", "first_name", "last_name"],
+            ("full_name", "last_name"),
+            false,
+        ),
+    ];
+    for (src, tgt, (s, t), expected) in table {
+        let fields = |names: &[&str]| -> Vec<(String, String)> {
+            names
+                .iter()
+                .map(|n| {
+                    let ty = if n.ends_with("[]") {
+                        "array<string>"
+                    } else {
+                        "string"
+                    };
+                    (n.to_string(), ty.to_string())
+                })
+                .collect()
+        };
+        let (a, b) = (fields(src), fields(tgt));
+        let as_refs = |v: &[(String, String)]| -> Schema {
+            plain(
+                &v.iter()
+                    .map(|(p, t)| (p.as_str(), t.as_str()))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let out = suggest(
+            &as_refs(&a),
+            &as_refs(&b),
+            &SuggestOptions::default(),
+            &Feedback::default(),
+        );
+        let c = confidence(&out, s, t);
+        assert_eq!(c >= 0.5, expected, "{s} -> {t}: {c} in {out:?}");
+        assert!(c > 0.0, "{s} -> {t} should at least be a hint: {out:?}");
+    }
+}
