@@ -97,6 +97,16 @@ pub struct ServeOptions {
     /// Seconds connecting to a provider may take.
     #[arg(long, env = "PATCHBAY_HTTP_CONNECT_TIMEOUT_SECS", default_value_t = 10)]
     pub http_connect_timeout_secs: u64,
+    /// Sync runs executing at once in this process.
+    #[arg(long, env = "PATCHBAY_SYNC_WORKERS", default_value_t = 4)]
+    pub sync_workers: usize,
+    /// Seconds a claimed sync run is held without renewal; a crashed process's runs are taken
+    /// over after this.
+    #[arg(long, env = "PATCHBAY_SYNC_LEASE_SECS", default_value_t = 60)]
+    pub sync_lease_secs: u64,
+    /// Milliseconds between looks for due syncs and runs to claim.
+    #[arg(long, env = "PATCHBAY_SYNC_POLL_MS", default_value_t = 1000)]
+    pub sync_poll_ms: u64,
     #[command(flatten)]
     pub limits: Limits,
 }
@@ -170,6 +180,8 @@ pub struct Config {
     pub http_connect_timeout: Duration,
     /// Where this server is reached from outside (OAuth redirects); `None`: the listen address.
     pub public_url: Option<String>,
+    /// Sync workers, lease and polling.
+    pub sync: crate::sync::scheduler::SyncSettings,
     /// Benchmarks only: serve every request as the bootstrap admin key, without
     /// authentication or rate limiting. The CLI never sets it.
     pub insecure_disable_auth: bool,
@@ -203,6 +215,11 @@ impl Config {
             http_timeout: Duration::from_secs(serve.http_timeout_secs.max(1)),
             http_connect_timeout: Duration::from_secs(serve.http_connect_timeout_secs.max(1)),
             public_url: serve.public_url.clone(),
+            sync: crate::sync::scheduler::SyncSettings {
+                workers: serve.sync_workers.max(1),
+                lease: Duration::from_secs(serve.sync_lease_secs.max(3)),
+                poll: Duration::from_millis(serve.sync_poll_ms.max(10)),
+            },
             insecure_disable_auth: false,
         }
     }

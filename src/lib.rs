@@ -39,6 +39,7 @@ pub mod ssrf;
 /// Shared application state handed to every handler and resolver.
 pub mod state;
 /// Logging with `tracing`: pretty or JSON.
+pub mod sync;
 pub mod telemetry;
 /// Workspaces, the tenants every object belongs to.
 pub mod workspaces;

@@ -133,6 +133,8 @@ impl Application {
             public_url: Arc::from(public_url.trim_end_matches('/')),
             instance_id: Arc::from(uuid::Uuid::now_v7().to_string()),
             refreshes: Arc::default(),
+            sync: Arc::new(config.sync.clone()),
+            sync_wakeup: Arc::default(),
             key_cache: Arc::new(KeyCache::default()),
             limiter: Arc::new(KeyedLimiter::default()),
             usage: Arc::new(UsageTracker::default()),
@@ -201,6 +203,7 @@ impl Application {
             self.state.clone(),
             self.key_cache_refresh,
         ));
+        let scheduler = tokio::spawn(crate::sync::scheduler::run(self.state.clone()));
         let server = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(token.clone().cancelled_owned());
         let deadline = async {
@@ -215,7 +218,8 @@ impl Application {
             ),
         }
         // The upkeep task flushes usage one last time once the token is cancelled.
-        for task in [upkeep, key_refresh] {
+        // Sync runs stop at their next page boundary and are released for resumption.
+        for task in [upkeep, key_refresh, scheduler] {
             if let Err(error) = task.await {
                 tracing::error!(%error, "a background task failed");
             }

@@ -35,6 +35,10 @@ pub struct AppState {
     pub instance_id: Arc<str>,
     /// One token refresh at a time per connection in this process.
     pub refreshes: Arc<crate::connections::tokens::RefreshGuards>,
+    /// How syncs are scheduled and leased.
+    pub sync: Arc<crate::sync::scheduler::SyncSettings>,
+    /// Wakes the scheduler when a run is queued.
+    pub sync_wakeup: Arc<tokio::sync::Notify>,
     /// Keys authenticated recently, refreshed from `api_keys.changed_at`.
     pub key_cache: Arc<KeyCache>,
     /// Per-key rate limiters.

@@ -9,6 +9,7 @@ mod m20261123_000004_connectors;
 mod m20261123_000005_connections;
 mod m20261123_000006_connection_health;
 mod m20261123_000007_token_refresh;
+mod m20261123_000008_syncs;
 
 /// Every migration of Patchbay, in the order they apply.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_connections::Migration),
             Box::new(m20261123_000006_connection_health::Migration),
             Box::new(m20261123_000007_token_refresh::Migration),
+            Box::new(m20261123_000008_syncs::Migration),
         ]
     }
 }

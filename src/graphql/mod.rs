@@ -10,6 +10,8 @@ mod http;
 mod mappings;
 mod operation;
 mod pagination;
+mod records;
+mod syncs;
 mod viewer;
 mod workspaces;
 mod ws;
@@ -30,6 +32,8 @@ pub struct QueryRoot(
     mappings::MappingsQuery,
     connectors::ConnectorsQuery,
     connections::ConnectionsQuery,
+    syncs::SyncsQuery,
+    records::RecordsQuery,
 );
 
 /// Every mutation, merged from the domain modules.
@@ -40,11 +44,12 @@ pub struct MutationRoot(
     mappings::MappingsMutation,
     connectors::ConnectorsMutation,
     connections::ConnectionsMutation,
+    syncs::SyncsMutation,
 );
 
 /// Every subscription, merged from the domain modules.
 #[derive(MergedSubscription, Default)]
-pub struct SubscriptionRoot(events::EventsSubscription);
+pub struct SubscriptionRoot(events::EventsSubscription, syncs::SyncsSubscription);
 
 /// The served schema.
 pub type PatchbaySchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

@@ -18,4 +18,5 @@ mod schema;
 mod shutdown;
 #[path = "../support/mod.rs"]
 mod support;
+mod syncs;
 mod websocket;

@@ -1,5 +1,6 @@
 //! Fake providers: real axum servers on loopback that behave like the providers' APIs.
 
+pub mod crm;
 pub mod docusign;
 pub mod github;
 pub mod gmail;
