@@ -67,6 +67,11 @@ enum Command {
         #[command(subcommand)]
         action: offline::MappingAction,
     },
+    /// Run a sync in the foreground with live progress, then print its summary.
+    Sync {
+        #[command(subcommand)]
+        action: SyncAction,
+    },
     /// Failure-pattern mining on a log file, offline.
     Insights {
         #[command(subcommand)]
@@ -76,6 +81,21 @@ enum Command {
     Schema,
     /// Print the version.
     Version,
+}
+
+#[derive(Subcommand)]
+enum SyncAction {
+    /// Run one sync now, in this process (useful to debug a connector); exits non-zero when
+    /// the run fails.
+    Run {
+        /// The sync's id.
+        sync_id: String,
+        /// Read everything, not only changes since the cursor.
+        #[arg(long)]
+        full: bool,
+        #[command(flatten)]
+        serve: ServeOptions,
+    },
 }
 
 #[derive(Subcommand)]
@@ -161,6 +181,10 @@ impl Cli {
                 telemetry::init(global.log_format, &global.log_level)?;
                 keys(&global, action).await
             }
+            Some(Command::Sync { action }) => {
+                telemetry::init(global.log_format, &global.log_level)?;
+                sync(&global, action).await
+            }
         }
     }
 }
@@ -200,6 +224,74 @@ fn print_bootstrap_key(key: &BootstrapKey, address: SocketAddr) {
          Or open http://{host}/ and paste the key into the playground.\n",
         workspace = key.workspace_slug,
     );
+}
+
+/// `patchbay sync run`: the run executes here while a progress line updates on stderr.
+async fn sync(global: &GlobalOptions, action: SyncAction) -> anyhow::Result<()> {
+    let SyncAction::Run {
+        sync_id,
+        full,
+        serve,
+    } = action;
+    let mut config = Config::from_options(global, &serve);
+    config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    let app = Application::build(config).await?;
+    let state = app.state().clone();
+    let mut events = state.events.subscribe();
+    let started = std::time::Instant::now();
+    let progress = tokio::spawn(async move {
+        while let Ok(event) = events.recv().await {
+            if event.event_type != "sync.progress" {
+                continue;
+            }
+            let number = |key: &str| event.data[key].as_i64().unwrap_or(0);
+            let rate = number("fetched") as f64 / started.elapsed().as_secs_f64().max(0.001);
+            eprint!(
+                "\r{} · {} pages · {} records ({rate:.0}/s) · {} created, {} updated, {} unchanged, {} failed   ",
+                event.data["status"].as_str().unwrap_or_default(),
+                number("pages"),
+                number("fetched"),
+                number("created"),
+                number("updated"),
+                number("unchanged"),
+                number("failed"),
+            );
+        }
+    });
+    let run = crate::sync::run_in_foreground(&state, &sync_id, full)
+        .await
+        .map_err(|e| anyhow!("{}", e.public_message()))?;
+    progress.abort();
+    eprintln!();
+    println!(
+        "run {} {}: {} pages, {} records read in {:.1} s — {} created, {} updated, {} unchanged, \
+         {} deleted, {} failed{}",
+        run.id,
+        run.status,
+        run.pages,
+        run.fetched,
+        started.elapsed().as_secs_f64(),
+        run.created,
+        run.updated,
+        run.unchanged,
+        run.deleted,
+        run.failed,
+        run.error_summary
+            .as_deref()
+            .map(|e| format!("\n  error: {e}"))
+            .unwrap_or_default(),
+    );
+    match run.status.as_str() {
+        "succeeded" | "partial" => Ok(()),
+        "waiting" => {
+            println!(
+                "  parked until {:?}; it resumes on a server",
+                run.waiting_until
+            );
+            Ok(())
+        }
+        other => Err(anyhow!("the run ended {other}")),
+    }
 }
 
 async fn migrate(global: &GlobalOptions, action: MigrateAction) -> anyhow::Result<()> {

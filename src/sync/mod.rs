@@ -288,12 +288,25 @@ pub(crate) async fn queue_run(
     full: bool,
     since: Option<DateTime<Utc>>,
 ) -> Result<Option<run_entity::Model>> {
+    insert_run(db, sync, trigger, full, since, None).await
+}
+
+/// Inserts a run, queued, or already claimed by `claim` (token, lease end) for a run this
+/// process executes itself (`patchbay sync run`).
+async fn insert_run(
+    db: &impl ConnectionTrait,
+    sync: &entity::Model,
+    trigger: Trigger,
+    full: bool,
+    since: Option<DateTime<Utc>>,
+    claim: Option<(&str, DateTime<Utc>)>,
+) -> Result<Option<run_entity::Model>> {
     let now = Utc::now();
     let row = run_entity::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         sync_id: Set(sync.id.clone()),
         workspace_id: Set(sync.workspace_id.clone()),
-        status: Set("queued".into()),
+        status: Set(if claim.is_some() { "running" } else { "queued" }.into()),
         trigger: Set(trigger.as_str().into()),
         full: Set(full),
         since: Set(since.map(|s| s.to_rfc3339())),
@@ -309,11 +322,11 @@ pub(crate) async fn queue_run(
         pages: Set(0),
         error_summary: Set(None),
         cancel_requested: Set(false),
-        locked_by: Set(None),
-        locked_until: Set(None),
+        locked_by: Set(claim.map(|(token, _)| token.to_owned())),
+        locked_until: Set(claim.map(|(_, until)| until)),
         waiting_until: Set(None),
         created_at: Set(now),
-        started_at: Set(None),
+        started_at: Set(claim.map(|_| now)),
         finished_at: Set(None),
     };
     match row.insert(db).await {
@@ -328,6 +341,33 @@ pub(crate) async fn queue_run(
         }
         Err(error) => Err(error.into()),
     }
+}
+
+/// Runs a sync in this process, in the foreground (`patchbay sync run`): the run is inserted
+/// already claimed, so no scheduler of another process takes it; returns the finished run.
+pub async fn run_in_foreground(
+    state: &AppState,
+    sync_id: &str,
+    full: bool,
+) -> Result<run_entity::Model> {
+    let sync = Syncs::find_by_id(sync_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("sync `{sync_id}`")))?;
+    let token = scheduler::claim_token(state);
+    let lease_until = Utc::now() + chrono::Duration::from_std(state.sync.lease).unwrap_or_default();
+    let run = insert_run(
+        &state.db,
+        &sync,
+        Trigger::Manual,
+        full,
+        None,
+        Some((&token, lease_until)),
+    )
+    .await?
+    .ok_or_else(|| Error::Conflict(format!("sync `{sync_id}` already has a run in progress")))?;
+    scheduler::execute_claimed(state, &run.id, &token).await;
+    queries::run(&state.db, &sync.workspace_id, &run.id).await
 }
 
 /// Asks a run to stop at its next page boundary (a queued or waiting run stops at once).

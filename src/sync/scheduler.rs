@@ -167,7 +167,7 @@ async fn claim_runs(
             executing.set(&id, true);
             running.spawn(async move {
                 let _permit = permit;
-                execute_with_heartbeat(&state, &id, &token).await;
+                execute_claimed(&state, &id, &token).await;
                 executing.set(&id, false);
             });
         }
@@ -198,7 +198,7 @@ fn claimable(now: DateTime<Utc>) -> Condition {
 /// (`<process id>/<random>`), which every later write of the execution is guarded by.
 async fn claim(state: &AppState, id: &str, now: DateTime<Utc>) -> Result<Option<String>> {
     let lease_until = now + chrono::Duration::from_std(state.sync.lease).unwrap_or_default();
-    let token = format!("{}/{}", state.instance_id, uuid::Uuid::new_v4().simple());
+    let token = claim_token(state);
     let claimed = SyncRuns::update_many()
         .col_expr(run_entity::Column::Status, Expr::value("running"))
         .col_expr(run_entity::Column::LockedBy, Expr::value(token.as_str()))
@@ -218,9 +218,14 @@ async fn claim(state: &AppState, id: &str, now: DateTime<Utc>) -> Result<Option<
     Ok((claimed.rows_affected == 1).then_some(token))
 }
 
+/// A new claim token: `<process id>/<random>`.
+pub(crate) fn claim_token(state: &AppState) -> String {
+    format!("{}/{}", state.instance_id, uuid::Uuid::new_v4().simple())
+}
+
 /// Executes a claimed run while renewing its lease; a lost lease stops nothing by itself (the
 /// engine's page commits check the lease and stop writing).
-async fn execute_with_heartbeat(state: &AppState, id: &str, token: &str) {
+pub(crate) async fn execute_claimed(state: &AppState, id: &str, token: &str) {
     let heartbeat = {
         let state = state.clone();
         let id = id.to_owned();

@@ -571,3 +571,36 @@ async fn another_workspaces_syncs_runs_logs_and_records_are_not_found() {
     .await;
     assert_eq!(body["data"]["records"]["edges"], json!([]));
 }
+
+#[tokio::test]
+async fn the_cli_runs_a_sync_in_the_foreground_and_prints_its_summary() {
+    let app = spawn_app().await;
+    let fake = FakeCrm::start(30).await;
+    let (connection, sync) = sync_of(&app, &fake, 10, json!({})).await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let database_url = app.database_url.clone();
+    let dir = data_dir.path().to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_patchbay"))
+            .args(["sync", "run", &sync])
+            .env("PATCHBAY_DATA_DIR", dir)
+            .env("PATCHBAY_DATABASE_URL", database_url)
+            .env("PATCHBAY_MASTER_KEY", "42".repeat(32))
+            .env("PATCHBAY_ALLOW_PRIVATE_NETWORKS", "true")
+            .env("PATCHBAY_LOG_LEVEL", "warn")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("succeeded: 3 pages, 30 records"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("30 created"), "{stdout}");
+    assert!(stderr.contains("records ("), "a progress line: {stderr}");
+    assert_eq!(stored_records(&app, &connection, true).await, 30);
+}
