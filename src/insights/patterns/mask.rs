@@ -7,6 +7,12 @@
 //! shape alone says they vary (a number standing alone, a UUID, an IP address) and *weak* when
 //! they are often part of a name (`wl0`, `IPv4`, a quoted word): the miner shows a weak variable
 //! literally until it has seen it change.
+//!
+//! Masking is hand-written byte scanning: one pass splits the message and notes which characters
+//! each token holds, so that recognisers needing a character a token lacks are not tried; the
+//! regexes for dates, sizes and lists written with spaces run only on the few messages that may
+//! hold one. [`TokenBuf`] keeps the tokens of a message in storage reused from one message to the
+//! next; [`tokenize`] returns them as [`Token`]s.
 
 use std::fmt;
 use std::sync::LazyLock;
@@ -110,14 +116,60 @@ impl Token<'_> {
     /// The token with its variables replaced by placeholders; tokens with equal keys are
     /// interchangeable for grouping.
     pub fn key(&self) -> String {
+        self.view().key()
+    }
+
+    /// Whether the token holds any variable segment.
+    pub fn has_var(&self) -> bool {
+        self.view().has_var()
+    }
+
+    /// The token as a borrowed [`TokenRef`].
+    pub fn view(&self) -> TokenRef<'_> {
+        TokenRef {
+            raw: self.raw,
+            segments: &self.segments,
+        }
+    }
+}
+
+impl<'a> From<&'a Token<'_>> for TokenRef<'a> {
+    fn from(token: &'a Token<'_>) -> TokenRef<'a> {
+        token.view()
+    }
+}
+
+/// A token whose segments are borrowed (from a [`TokenBuf`] or a [`Token`]): what the miner
+/// works on, so that mining a message allocates no vector per token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenRef<'a> {
+    /// The token as written in the message.
+    pub raw: &'a str,
+    /// Its segments, covering `raw` from start to end.
+    pub segments: &'a [Segment],
+}
+
+impl<'a> TokenRef<'a> {
+    /// The text of one segment.
+    pub fn text(&self, seg: &Segment) -> &'a str {
+        self.raw.get(seg.start..seg.end).unwrap_or("")
+    }
+
+    /// The token with its variables replaced by placeholders (see [`Token::key`]).
+    pub fn key(&self) -> String {
         let mut out = String::with_capacity(self.raw.len());
-        for seg in &self.segments {
+        self.key_into(&mut out);
+        out
+    }
+
+    /// Appends [`TokenRef::key`] to `out`.
+    pub fn key_into(&self, out: &mut String) {
+        for seg in self.segments {
             match seg.kind {
                 SegKind::Lit => out.push_str(self.text(seg)),
                 SegKind::Var { kind, .. } => out.push_str(kind.placeholder()),
             }
         }
-        out
     }
 
     /// Whether the token holds any variable segment.
@@ -125,6 +177,126 @@ impl Token<'_> {
         self.segments
             .iter()
             .any(|s| matches!(s.kind, SegKind::Var { .. }))
+    }
+
+    /// Whether the token holds a strong variable segment.
+    pub fn has_strong_var(&self) -> bool {
+        self.segments
+            .iter()
+            .any(|s| matches!(s.kind, SegKind::Var { strong: true, .. }))
+    }
+}
+
+/// Reusable storage for the tokens of one message: all segments in one vector, so that
+/// tokenising a message allocates nothing once the buffer has grown. Fill it with
+/// [`TokenBuf::fill`], read it with [`TokenBuf::tokens`] and the same message.
+#[derive(Debug, Clone, Default)]
+pub struct TokenBuf {
+    /// Byte range of each token in the message and the range of its segments in `segs`.
+    toks: Vec<TokSpan>,
+    /// The segments of all tokens, each relative to its token's start.
+    segs: Vec<Segment>,
+    /// Scratch: token spans of the message.
+    spans: Vec<Span>,
+    /// Scratch: date, size and list spans of the message.
+    protected: Vec<(usize, usize, Kind)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct TokSpan {
+    start: usize,
+    end: usize,
+    seg_start: usize,
+    seg_end: usize,
+}
+
+impl TokenBuf {
+    /// Splits `message` into masked tokens, replacing what the buffer held.
+    pub fn fill(&mut self, message: &str) {
+        self.toks.clear();
+        self.segs.clear();
+        spans_into(message, &mut self.spans, &mut self.protected);
+        for k in 0..self.spans.len() {
+            let Span {
+                start,
+                end,
+                protected,
+                shape,
+            } = self.spans[k];
+            let raw = message.get(start..end).unwrap_or("");
+            let prev = match k.checked_sub(1).map(|p| self.spans[p]) {
+                Some(p) => message.get(p.start..p.end).unwrap_or(""),
+                None => "",
+            };
+            let seg_start = self.segs.len();
+            match protected {
+                Some((Kind::Value, _)) => {
+                    // A bracketed list: keep the brackets literal, the items are one value.
+                    list_segments_into(raw, &mut self.segs);
+                }
+                Some((kind, head)) => protected_segments_into(raw, kind, head, &mut self.segs),
+                None => {
+                    let shape = shape.unwrap_or_else(|| Shape::of(raw.as_bytes()));
+                    segment_into(raw, shape, Ctx { prev }, 0, &mut self.segs);
+                }
+            }
+            self.toks.push(TokSpan {
+                start,
+                end,
+                seg_start,
+                seg_end: self.segs.len(),
+            });
+        }
+    }
+
+    /// The tokens of `message`, which must be the message the buffer was last filled with.
+    pub fn tokens<'a>(&'a self, message: &'a str) -> Tokens<'a> {
+        Tokens {
+            msg: message,
+            buf: self,
+        }
+    }
+}
+
+/// The tokens of one message, as filled into a [`TokenBuf`].
+#[derive(Debug, Clone, Copy)]
+pub struct Tokens<'a> {
+    msg: &'a str,
+    buf: &'a TokenBuf,
+}
+
+impl<'a> Tokens<'a> {
+    /// Number of tokens.
+    pub fn len(&self) -> usize {
+        self.buf.toks.len()
+    }
+
+    /// Whether the message has no token.
+    pub fn is_empty(&self) -> bool {
+        self.buf.toks.is_empty()
+    }
+
+    /// Token `k`.
+    ///
+    /// # Panics
+    /// When `k` is out of range.
+    pub fn get(&self, k: usize) -> TokenRef<'a> {
+        let t = self.buf.toks[k];
+        TokenRef {
+            raw: self.msg.get(t.start..t.end).unwrap_or(""),
+            segments: self.buf.segs.get(t.seg_start..t.seg_end).unwrap_or(&[]),
+        }
+    }
+
+    /// The first token, if any.
+    pub fn first(&self) -> Option<TokenRef<'a>> {
+        (!self.is_empty()).then(|| self.get(0))
+    }
+
+    /// The tokens in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = TokenRef<'a>> + use<'a> {
+        let this = *self;
+        (0..this.len()).map(move |k| this.get(k))
     }
 }
 
@@ -134,12 +306,14 @@ impl Token<'_> {
 /// Weak variables (an error code, the digits of `wl0`) are kept: one message cannot show them
 /// varying.
 pub fn mask(message: &str) -> String {
+    let mut buf = TokenBuf::default();
+    buf.fill(message);
     let mut out = String::with_capacity(message.len());
-    for (i, token) in tokenize(message).iter().enumerate() {
+    for (i, token) in buf.tokens(message).iter().enumerate() {
         if i > 0 {
             out.push(' ');
         }
-        for seg in &token.segments {
+        for seg in token.segments {
             match seg.kind {
                 SegKind::Var { kind, strong: true } => out.push_str(kind.placeholder()),
                 _ => out.push_str(token.text(seg)),
@@ -151,67 +325,43 @@ pub fn mask(message: &str) -> String {
 
 /// Splits `message` into masked tokens.
 pub fn tokenize(message: &str) -> Vec<Token<'_>> {
-    let mut tokens: Vec<Token<'_>> = Vec::new();
-    for (start, end, protected) in spans(message) {
-        let raw = message.get(start..end).unwrap_or("");
-        let ctx = Ctx {
-            prev: tokens.last().map_or("", |t| t.raw),
-        };
-        let segments = match protected {
-            Some((kind, head)) if kind != Kind::Value => {
-                // A date or a size written with spaces, then whatever is glued after it. A
-                // size's unit is a weak value: shown while constant (`<NUM> MB`), merged into
-                // the size once it varies (`<*>` for `12 KB` and `3 MB`).
-                let space = raw[..head].rfind(' ').filter(|_| kind == Kind::Num);
-                let mut segs = match space {
-                    Some(sp) => vec![
-                        Segment {
-                            start: 0,
-                            end: sp,
-                            kind: SegKind::Var { kind, strong: true },
-                        },
-                        Segment {
-                            start: sp,
-                            end: sp + 1,
-                            kind: SegKind::Lit,
-                        },
-                        Segment {
-                            start: sp + 1,
-                            end: head,
-                            kind: SegKind::Var {
-                                kind: Kind::Value,
-                                strong: false,
-                            },
-                        },
-                    ],
-                    None => vec![Segment {
-                        start: 0,
-                        end: head,
-                        kind: SegKind::Var { kind, strong: true },
-                    }],
-                };
-                for s in segment_token(&raw[head..]) {
-                    segs.push(Segment {
-                        start: s.start + head,
-                        end: s.end + head,
-                        kind: s.kind,
-                    });
-                }
-                segs
-            }
-            _ => segment_token_in(raw, ctx),
-        };
-        if protected.is_some_and(|p| p.0 == Kind::Value) {
-            // A bracketed list: keep the brackets literal, the items are one value.
-            tokens.push(Token {
-                raw,
-                segments: list_segments(raw),
-            });
-        } else {
-            tokens.push(Token { raw, segments });
+    let mut buf = TokenBuf::default();
+    buf.fill(message);
+    buf.toks
+        .iter()
+        .map(|t| Token {
+            raw: message.get(t.start..t.end).unwrap_or(""),
+            segments: buf.segs[t.seg_start..t.seg_end].to_vec(),
+        })
+        .collect()
+}
+
+/// Segments of a token that starts with a date or a size written with spaces (`head` bytes
+/// long), then whatever is glued after it. A size's unit is a weak value: shown while constant
+/// (`<NUM> MB`), merged into the size once it varies (`<*>` for `12 KB` and `3 MB`).
+fn protected_segments_into(raw: &str, kind: Kind, head: usize, out: &mut Vec<Segment>) {
+    let space = raw[..head].rfind(' ').filter(|_| kind == Kind::Num);
+    match space {
+        Some(sp) => {
+            push_seg(out, 0, sp, SegKind::Var { kind, strong: true });
+            push_seg(out, sp, sp + 1, SegKind::Lit);
+            push_seg(
+                out,
+                sp + 1,
+                head,
+                SegKind::Var {
+                    kind: Kind::Value,
+                    strong: false,
+                },
+            );
         }
+        None => push_seg(out, 0, head, SegKind::Var { kind, strong: true }),
     }
-    tokens
+    segment_str(&raw[head..], Ctx::default(), head, out);
+}
+
+fn push_seg(out: &mut Vec<Segment>, start: usize, end: usize, kind: SegKind) {
+    out.push(Segment { start, end, kind });
 }
 
 /// Dates written with spaces (`Sat Jul  9 12:16:49 2005`, `2024-05-01 10:00:00`) are one value.
@@ -280,50 +430,154 @@ fn may_hold_spaced_date(b: &[u8]) -> bool {
     false
 }
 
-/// A cheap necessary condition for [`SIZE_SPAN`]: a digit, one whitespace character, then a
-/// unit's first letter.
-fn may_hold_spaced_size(b: &[u8]) -> bool {
-    b.windows(3).any(|w| {
-        w[0].is_ascii_digit()
-            && w[1].is_ascii_whitespace()
-            && matches!(w[2], b'B' | b'K' | b'M' | b'G' | b'T' | b'P')
+/// A token's byte range in its message, what protects it from splitting, if anything, and its
+/// [`Shape`] when the splitting pass found it on the way.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: usize,
+    end: usize,
+    /// The kind of a date or size that starts the token, with its length, or [`Kind::Value`]
+    /// for a token holding a list.
+    protected: Option<(Kind, usize)>,
+    shape: Option<Shape>,
+}
+
+/// Cheap necessary conditions for the span patterns, found in one pass over the message.
+#[derive(Debug, Default)]
+struct Gates {
+    /// An ASCII digit occurs (every date and size pattern holds one).
+    digit: bool,
+    /// A `:` between two digits occurs: [`DATE_SPAN`] always holds `\d:\d`. A byte of a
+    /// non-ASCII character counts as a digit, as `\d` also matches other scripts' digits.
+    colon_digit: bool,
+    /// A digit, one whitespace character and a unit ending at a word boundary, as
+    /// [`SIZE_SPAN`] needs (or the message has characters other than ASCII digits and
+    /// whitespace that `\d` or `\s` match, and a digit, a whitespace character and a unit's
+    /// first letter).
+    size: bool,
+    /// `[` occurs.
+    bracket: bool,
+    /// `, ` occurs.
+    comma_space: bool,
+}
+
+/// A byte of a digit, as `\d` matches it: an ASCII digit or any byte of a non-ASCII character.
+fn digitish(c: u8) -> bool {
+    c.is_ascii_digit() || c >= 0x80
+}
+
+/// Splits `b` at ASCII whitespace into `out`, with each token's [`Shape`], and finds the
+/// message's [`Gates`] in the same pass.
+fn split_plain(b: &[u8], out: &mut Vec<Span>) -> Gates {
+    let mut g = Gates::default();
+    let mut all = 0u16;
+    // A digit, one whitespace character and a unit's first letter.
+    let mut loose_size = false;
+    let n = b.len();
+    let mut i = 0;
+    loop {
+        while i < n && CLASS[b[i] as usize] & SPACE != 0 {
+            if i > 0
+                && b[i - 1].is_ascii_digit()
+                && i + 1 < n
+                && CLASS[b[i + 1] as usize] & UNIT != 0
+            {
+                loose_size = true;
+                g.size |= size_unit_at(b, i + 1);
+            }
+            if b[i] == b' ' && i > 0 && b[i - 1] == b',' {
+                g.comma_space = true;
+            }
+            i += 1;
+        }
+        if i == n {
+            break;
+        }
+        let start = i;
+        let (mut acc, mut dots, mut colon_slash) = (0u16, 0usize, false);
+        while i < n {
+            let c = b[i];
+            let f = CLASS[c as usize];
+            if f & SPACE != 0 {
+                break;
+            }
+            acc |= f;
+            if f & (COLON | DOT) != 0 {
+                if c == b'.' {
+                    dots += 1;
+                } else {
+                    if b.get(i + 1) == Some(&b'/') && b.get(i + 2) == Some(&b'/') {
+                        colon_slash = true;
+                    }
+                    if i > 0 && digitish(b[i - 1]) && b.get(i + 1).is_some_and(|&d| digitish(d)) {
+                        g.colon_digit = true;
+                    }
+                }
+            }
+            i += 1;
+        }
+        all |= acc;
+        out.push(Span {
+            start,
+            end: i,
+            protected: None,
+            shape: Some(Shape::from_classes(acc, dots, colon_slash)),
+        });
+    }
+    g.digit = all & DIGIT != 0;
+    g.bracket = all & BRACKET != 0;
+    // Where `\d` or `\s` may match a non-ASCII character or a vertical tab (whitespace to the
+    // regex, not to the splitting), the regex may find a size elsewhere.
+    g.size |= loose_size && all & (HIGH | VTAB) != 0;
+    g
+}
+
+/// Whether a unit of [`SIZE_SPAN`] starts at `b[k]` and is not followed by an ASCII word
+/// character (so that `\b` may hold after it).
+fn size_unit_at(b: &[u8], k: usize) -> bool {
+    const UNITS: [&[u8]; 10] = [
+        b"B", b"KB", b"MB", b"GB", b"TB", b"PB", b"KiB", b"MiB", b"GiB", b"TiB",
+    ];
+    let rest = &b[k..];
+    UNITS.iter().any(|u| {
+        rest.starts_with(u)
+            && rest
+                .get(u.len())
+                .is_none_or(|&c| !(c.is_ascii_alphanumeric() || c == b'_'))
     })
 }
 
-/// A token's byte range in its message and what protects it from splitting, if anything.
-type Span = (usize, usize, Option<(Kind, usize)>);
-
-/// Token spans `(start, end, protected)`: whitespace-separated, except that date, size and list
-/// spans are never split. `protected` is the kind of a date or size that starts the token, with
-/// its length, or [`Kind::Value`] for a token holding a list.
-fn spans(message: &str) -> Vec<Span> {
-    let mut protected: Vec<(usize, usize, Kind)> = Vec::new();
-    if message.bytes().any(|b| b.is_ascii_digit()) {
-        // Every date pattern holds a time (`:`), every size unit a `B`: skip the regexes
+/// Token spans `(start, end, protected)` of `message` into `out`, with `protected` as scratch
+/// space: whitespace-separated, except that date, size and list spans are never split.
+/// `protected` is the kind of a date or size that starts the token, with its length, or
+/// [`Kind::Value`] for a token holding a list.
+fn spans_into(message: &str, out: &mut Vec<Span>, protected: &mut Vec<(usize, usize, Kind)>) {
+    out.clear();
+    protected.clear();
+    let bytes = message.as_bytes();
+    // The common case: plain whitespace splitting, which also tells whether a date, size or
+    // list may hold whitespace.
+    let gates = split_plain(bytes, out);
+    if gates.digit {
+        // Every date pattern holds a time (`d:dd`), every size unit a `B`: skip the regexes
         // for the many messages that cannot match.
-        let dates = if message.contains(':') && may_hold_spaced_date(message.as_bytes()) {
-            DATE_SPAN.find_iter(message).collect()
-        } else {
-            Vec::new()
-        };
-        for m in dates {
-            if m.as_str().contains(char::is_whitespace) {
-                protected.push((m.start(), m.end(), Kind::Time));
+        if gates.colon_digit && may_hold_spaced_date(bytes) {
+            for m in DATE_SPAN.find_iter(message) {
+                if m.as_str().contains(char::is_whitespace) {
+                    protected.push((m.start(), m.end(), Kind::Time));
+                }
             }
         }
-        let sizes = if may_hold_spaced_size(message.as_bytes()) {
-            SIZE_SPAN.find_iter(message).collect()
-        } else {
-            Vec::new()
-        };
-        for m in sizes {
-            if !protected.iter().any(|p| p.0 < m.end() && m.start() < p.1) {
-                protected.push((m.start(), m.end(), Kind::Num));
+        if gates.size {
+            for m in SIZE_SPAN.find_iter(message) {
+                if !protected.iter().any(|p| p.0 < m.end() && m.start() < p.1) {
+                    protected.push((m.start(), m.end(), Kind::Num));
+                }
             }
         }
         protected.sort_by_key(|p| p.0);
     }
-    if message.contains('[') && message.contains(", ") {
+    if gates.bracket && gates.comma_space {
         for m in LIST_SPAN.find_iter(message) {
             if !protected.iter().any(|p| p.0 < m.end() && m.start() < p.1) {
                 protected.push((m.start(), m.end(), Kind::Value));
@@ -331,8 +585,11 @@ fn spans(message: &str) -> Vec<Span> {
         }
         protected.sort_by_key(|p| p.0);
     }
-    let bytes = message.as_bytes();
-    let mut out = Vec::new();
+    if protected.is_empty() {
+        return;
+    }
+    // Some spans must not be split: split again around them.
+    out.clear();
     let mut i = 0;
     let mut next_protected = protected.iter().peekable();
     while i < bytes.len() {
@@ -362,49 +619,119 @@ fn spans(message: &str) -> Vec<Span> {
             }
         }
         if kind.is_none()
-            && !protected.is_empty()
             && message
                 .get(start..i)
                 .is_some_and(|t| t.contains(char::is_whitespace))
         {
             kind = Some((Kind::Value, i - start));
         }
-        out.push((start, i, kind));
+        out.push(Span {
+            start,
+            end: i,
+            protected: kind,
+            shape: None,
+        });
     }
-    out
 }
 
 /// Segments of a token holding a bracketed list: the list's content is one weak value, the rest
 /// is segmented as usual.
-fn list_segments(raw: &str) -> Vec<Segment> {
-    let Some(open) = raw.find('[') else {
-        return segment_token(raw);
+fn list_segments_into(raw: &str, out: &mut Vec<Segment>) {
+    let open_close = raw
+        .find('[')
+        .and_then(|open| raw[open..].find(']').map(|c| (open, open + c)));
+    let Some((open, close)) = open_close else {
+        segment_str(raw, Ctx::default(), 0, out);
+        return;
     };
-    let close = raw[open..].find(']').map(|c| open + c);
-    let Some(close) = close else {
-        return segment_token(raw);
-    };
-    let mut segs = segment_token(&raw[..=open]);
-    segs.push(Segment {
-        start: open + 1,
-        end: close,
-        kind: SegKind::Var {
+    segment_str(&raw[..=open], Ctx::default(), 0, out);
+    push_seg(
+        out,
+        open + 1,
+        close,
+        SegKind::Var {
             kind: Kind::Value,
             strong: false,
         },
-    });
-    for s in segment_token(&raw[close..]) {
-        segs.push(Segment {
-            start: s.start + close,
-            end: s.end + close,
-            kind: s.kind,
-        });
-    }
-    segs
+    );
+    segment_str(&raw[close..], Ctx::default(), close, out);
 }
 
 fn is_word(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b >= 0x80
+    CLASS[b as usize] & WORD != 0
+}
+
+/// Byte classes, as bit flags in [`CLASS`]: one table look-up answers what a byte is.
+const WORD: u16 = 1;
+const DIGIT: u16 = 1 << 1;
+const SPACE: u16 = 1 << 2;
+const COLON: u16 = 1 << 3;
+const AT: u16 = 1 << 4;
+const DASH: u16 = 1 << 5;
+const UNDERSCORE: u16 = 1 << 6;
+const DOT: u16 = 1 << 7;
+const BRACKET: u16 = 1 << 8;
+const COMMA: u16 = 1 << 9;
+/// First letter of a size unit written after a space (`B`, `KB`, `MB`…).
+const UNIT: u16 = 1 << 10;
+/// An ASCII hexadecimal digit.
+const HEX: u16 = 1 << 11;
+/// A byte of a non-ASCII character.
+const HIGH: u16 = 1 << 12;
+/// A vertical tab.
+const VTAB: u16 = 1 << 13;
+/// An ASCII upper-case letter.
+const UPPER: u16 = 1 << 14;
+
+/// The class flags of every byte value. [`WORD`] is an ASCII letter or digit or any byte of a
+/// non-ASCII character; [`SPACE`] is ASCII whitespace as [`u8::is_ascii_whitespace`] has it.
+static CLASS: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        let mut f = 0;
+        if b.is_ascii_alphanumeric() || b >= 0x80 {
+            f |= WORD;
+        }
+        if b.is_ascii_digit() {
+            f |= DIGIT;
+        }
+        if b.is_ascii_whitespace() {
+            f |= SPACE;
+        }
+        if b.is_ascii_hexdigit() {
+            f |= HEX;
+        }
+        if b >= 0x80 {
+            f |= HIGH;
+        }
+        if b == 0x0B {
+            f |= VTAB;
+        }
+        if b.is_ascii_uppercase() {
+            f |= UPPER;
+        }
+        f |= match b {
+            b':' => COLON,
+            b'@' => AT,
+            b'-' => DASH,
+            b'_' => UNDERSCORE,
+            b'.' => DOT,
+            b'[' => BRACKET,
+            b',' => COMMA,
+            b'B' | b'K' | b'M' | b'G' | b'T' | b'P' => UNIT,
+            _ => 0,
+        };
+        t[c] = f;
+        c += 1;
+    }
+    t
+};
+
+/// The union of the class flags of the bytes of `b`.
+fn classes(b: &[u8]) -> u16 {
+    b.iter().fold(0, |acc, &c| acc | CLASS[c as usize])
 }
 
 /// What the segmenter knows of a token's surroundings.
@@ -431,96 +758,61 @@ const CODE_WORDS: &[&str] = &[
 
 /// Segments one whitespace-free token.
 pub fn segment_token(tok: &str) -> Vec<Segment> {
-    segment_token_in(tok, Ctx::default())
+    let mut out = Vec::new();
+    segment_str(tok, Ctx::default(), 0, &mut out);
+    out
 }
 
-fn segment_token_in(tok: &str, ctx: Ctx<'_>) -> Vec<Segment> {
+/// Appends the segments of `tok` to `out`, each offset by `base`.
+fn segment_str(tok: &str, ctx: Ctx<'_>, base: usize, out: &mut Vec<Segment>) {
+    segment_into(tok, Shape::of(tok.as_bytes()), ctx, base, out);
+}
+
+/// [`segment_str`] for a token whose [`Shape`] is known.
+fn segment_into(tok: &str, shape: Shape, ctx: Ctx<'_>, base: usize, out: &mut Vec<Segment>) {
     let b = tok.as_bytes();
-    let shape = Shape::of(b);
-    let mut segs: Vec<Segment> = Vec::with_capacity(b.len().min(16));
+    let first_seg = out.len();
     let mut i = 0;
     while i < b.len() {
+        let c = b[i];
         let at_boundary = i == 0 || !is_word(b[i - 1]);
-        if at_boundary && let Some((end, kind, strong)) = recognise(tok, i, ctx, shape) {
+        // Whole variables start at a word boundary, with a word character, a slash, a tilde or
+        // a sign.
+        let word = is_word(c);
+        if at_boundary
+            && (word || matches!(c, b'/' | b'~' | b'-' | b'+'))
+            && let Some((end, kind, strong)) = recognise(tok, i, ctx, shape)
+        {
             // A number is an error code, fixed for one kind of error, after a code word
             // (`HTTP 404`, `code=610`) or when it is an HTTP error status.
             let code = kind == Kind::Num
                 && (names_code(&tok[..i], ctx.prev)
                     || is_error_status(&tok[i..end], i, end, b.len()));
-            segs.push(Segment {
-                start: i,
-                end,
-                kind: SegKind::Var {
+            push_seg(
+                out,
+                base + i,
+                base + end,
+                SegKind::Var {
                     kind,
                     strong: strong && !code,
                 },
-            });
+            );
             i = end;
             continue;
         }
-        if b[i] == b'['
-            && let Some(n) = json_list(&tok[i..])
-        {
-            // A JSON list of strings or numbers: its items are one weak value, however many.
-            segs.push(Segment {
-                start: i,
-                end: i + 1,
-                kind: SegKind::Lit,
-            });
-            segs.push(Segment {
-                start: i + 1,
-                end: i + n - 1,
-                kind: SegKind::Var {
-                    kind: Kind::Value,
-                    strong: false,
-                },
-            });
-            segs.push(Segment {
-                start: i + n - 1,
-                end: i + n,
-                kind: SegKind::Lit,
-            });
-            i += n;
-            continue;
-        }
-        if b[i] == b'\''
-            && at_boundary
-            && let Some(close) = tok[i + 1..].find('\'').map(|c| c + i + 1)
-        {
-            let inner = segment_token(&tok[i + 1..close]);
-            let single_var = inner.len() == 1 && matches!(inner[0].kind, SegKind::Var { .. });
-            // A quoted plain word (`'Active'`) names a state or a setting: it stays literal.
-            let plain_word = tok[i + 1..close].chars().all(char::is_alphabetic);
-            if close > i + 1 && !single_var && !plain_word {
-                // A quoted value: one weak value, its quotes kept literal.
-                segs.push(Segment {
-                    start: i,
-                    end: i + 1,
-                    kind: SegKind::Lit,
-                });
-                segs.push(Segment {
-                    start: i + 1,
-                    end: close,
-                    kind: SegKind::Var {
-                        kind: Kind::Value,
-                        strong: false,
-                    },
-                });
-                segs.push(Segment {
-                    start: close,
-                    end: close + 1,
-                    kind: SegKind::Lit,
-                });
-                i = close + 1;
-                continue;
-            }
-        }
-        if is_word(b[i]) {
-            let mut j = i;
-            while j < b.len() && is_word(b[j]) {
+        if word {
+            // The word run, counting its digits and whether it is hexadecimal on the way.
+            let (mut j, mut digits, mut hexish) = (i, 0, true);
+            while j < b.len() {
+                let f = CLASS[b[j] as usize];
+                if f & WORD == 0 {
+                    break;
+                }
+                digits += usize::from(f & DIGIT != 0);
+                hexish &= f & HEX != 0;
                 j += 1;
             }
-            word_segments(tok, i, j, &mut segs);
+            word_segments(b, i, j, (digits, hexish), base, out);
             // A version glued to a word (`v58.0`, `sha1.2`) is one number.
             let ends_in_digit = b[j - 1].is_ascii_digit();
             if ends_in_digit && j + 1 < b.len() && b[j] == b'.' && b[j + 1].is_ascii_digit() {
@@ -532,7 +824,8 @@ fn segment_token_in(tok: &str, ctx: Ctx<'_>) -> Vec<Segment> {
                     }
                 }
                 if (e == b.len() || !is_word(b[e]))
-                    && let Some(last) = segs.last_mut()
+                    && out.len() > first_seg
+                    && let Some(last) = out.last_mut()
                     && matches!(
                         last.kind,
                         SegKind::Var {
@@ -541,23 +834,68 @@ fn segment_token_in(tok: &str, ctx: Ctx<'_>) -> Vec<Segment> {
                         }
                     )
                 {
-                    last.end = e;
+                    last.end = base + e;
                     i = e;
                     continue;
                 }
             }
             i = j;
-        } else {
-            // One punctuation character per segment; a non-ASCII character is a word byte.
-            segs.push(Segment {
-                start: i,
-                end: i + 1,
-                kind: SegKind::Lit,
-            });
-            i += 1;
+            continue;
         }
+        if c == b'['
+            && let Some(n) = json_list(&tok[i..])
+        {
+            // A JSON list of strings or numbers: its items are one weak value, however many.
+            push_seg(out, base + i, base + i + 1, SegKind::Lit);
+            push_seg(
+                out,
+                base + i + 1,
+                base + i + n - 1,
+                SegKind::Var {
+                    kind: Kind::Value,
+                    strong: false,
+                },
+            );
+            push_seg(out, base + i + n - 1, base + i + n, SegKind::Lit);
+            i += n;
+            continue;
+        }
+        if c == b'\''
+            && at_boundary
+            && let Some(close) = tok[i + 1..].find('\'').map(|c| c + i + 1)
+        {
+            let inner = &tok[i + 1..close];
+            // A quoted plain word (`'Active'`) names a state or a setting: it stays literal.
+            let plain_word = inner.chars().all(char::is_alphabetic);
+            if close > i + 1 && !plain_word {
+                // Segment the inside in place, only to see whether it is one variable.
+                let mark = out.len();
+                segment_str(inner, Ctx::default(), 0, out);
+                let single_var =
+                    out.len() == mark + 1 && matches!(out[mark].kind, SegKind::Var { .. });
+                out.truncate(mark);
+                if !single_var {
+                    // A quoted value: one weak value, its quotes kept literal.
+                    push_seg(out, base + i, base + i + 1, SegKind::Lit);
+                    push_seg(
+                        out,
+                        base + i + 1,
+                        base + close,
+                        SegKind::Var {
+                            kind: Kind::Value,
+                            strong: false,
+                        },
+                    );
+                    push_seg(out, base + close, base + close + 1, SegKind::Lit);
+                    i = close + 1;
+                    continue;
+                }
+            }
+        }
+        // One punctuation character per segment; a non-ASCII character is a word byte.
+        push_seg(out, base + i, base + i + 1, SegKind::Lit);
+        i += 1;
     }
-    segs
 }
 
 /// Length of a flat JSON list of strings or numbers at the start of `s` (`["a","b"]`), if any.
@@ -597,13 +935,19 @@ fn json_list(s: &str) -> Option<usize> {
 fn names_code(before: &str, prev: &str) -> bool {
     let key = if before.is_empty() { prev } else { before };
     let key = key.trim_end_matches(['=', ':', '"', ' ', '(', '[']);
-    let word_start = key
-        .rfind(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '>')
-        .map_or(0, |p| p + 1);
-    let word = key[word_start..].to_ascii_lowercase();
-    CODE_WORDS
+    // The word is the run of ASCII letters, digits, `-` and `>` that ends the key.
+    let kb = key.as_bytes();
+    let word_len = kb
         .iter()
-        .any(|w| word == *w || (w.len() > 3 && word.ends_with(w)))
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'>'))
+        .count();
+    let word = &kb[kb.len() - word_len..];
+    CODE_WORDS.iter().any(|w| {
+        let w = w.as_bytes();
+        (word.len() == w.len() || (w.len() > 3 && word.len() > w.len()))
+            && word[word.len() - w.len()..].eq_ignore_ascii_case(w)
+    })
 }
 
 /// A whole-token three-digit HTTP error status (400–599).
@@ -613,38 +957,40 @@ fn is_error_status(num: &str, start: usize, end: usize, len: usize) -> bool {
 }
 
 /// Classifies the alphanumeric run `tok[i..j]` that no recogniser took as a whole.
-fn word_segments(tok: &str, i: usize, j: usize, segs: &mut Vec<Segment>) {
-    let w = &tok.as_bytes()[i..j];
-    let digits = w.iter().filter(|c| c.is_ascii_digit()).count();
-    let lit = |segs: &mut Vec<Segment>, s, e| {
-        segs.push(Segment {
-            start: s,
-            end: e,
-            kind: SegKind::Lit,
-        })
-    };
+/// `counts` is the number of ASCII digits in the run and whether all its bytes are hexadecimal
+/// digits.
+fn word_segments(
+    b: &[u8],
+    i: usize,
+    j: usize,
+    counts: (usize, bool),
+    base: usize,
+    segs: &mut Vec<Segment>,
+) {
+    let w = &b[i..j];
+    let (digits, hexish) = counts;
+    let lit = |segs: &mut Vec<Segment>, s, e| push_seg(segs, base + s, base + e, SegKind::Lit);
     if digits == 0 {
         lit(segs, i, j);
         return;
     }
     let letters = w.len() - digits;
-    let hexish = w.iter().all(u8::is_ascii_hexdigit);
     // Long runs mixing letters and digits are generated identifiers (hashes, Salesforce ids,
     // tokens), not words.
     if (hexish && w.len() >= 8)
         || (w.len() >= 10 && digits >= 2 && letters >= 1 && !looks_like_word(w))
     {
         let kind = if hexish { Kind::Hex } else { Kind::Id };
-        segs.push(Segment {
-            start: i,
-            end: j,
-            kind: SegKind::Var { kind, strong: true },
-        });
+        push_seg(
+            segs,
+            base + i,
+            base + j,
+            SegKind::Var { kind, strong: true },
+        );
         return;
     }
     // A word with digits (`wl0`, `IPv4`, `x86`, `v2`): the digit runs are weak numbers.
     let mut k = i;
-    let b = tok.as_bytes();
     while k < j {
         let digit = b[k].is_ascii_digit();
         let mut e = k;
@@ -652,14 +998,15 @@ fn word_segments(tok: &str, i: usize, j: usize, segs: &mut Vec<Segment>) {
             e += 1;
         }
         if digit {
-            segs.push(Segment {
-                start: k,
-                end: e,
-                kind: SegKind::Var {
+            push_seg(
+                segs,
+                base + k,
+                base + e,
+                SegKind::Var {
                     kind: Kind::Num,
                     strong: false,
                 },
-            });
+            );
         } else {
             lit(segs, k, e);
         }
@@ -702,31 +1049,43 @@ struct Shape {
     underscore: bool,
     /// Number of `.` (a host name has at least two).
     dots: usize,
+    /// An ASCII digit occurs (a compound id needs one).
+    digit: bool,
+    /// An ASCII upper-case letter occurs (a provider id needs one or a digit).
+    upper: bool,
 }
 
 impl Shape {
     fn of(b: &[u8]) -> Shape {
-        let mut s = Shape::default();
-        let mut colon = false;
-        for (k, &c) in b.iter().enumerate() {
-            match c {
-                b':' => colon = true,
-                b'@' => s.at = true,
-                b'-' => s.dash = true,
-                b'_' => s.underscore = true,
-                b'.' => s.dots += 1,
-                b'/' if colon && k >= 1 && b[k - 1] == b':' && b.get(k + 1) == Some(&b'/') => {
-                    s.colon_slash = true;
-                }
-                _ => {}
-            }
+        let acc = classes(b);
+        let colon_slash = acc & COLON != 0 && b.windows(3).any(|w| w == b"://");
+        let dots = if acc & DOT != 0 {
+            b.iter().filter(|&&c| c == b'.').count()
+        } else {
+            0
+        };
+        Shape::from_classes(acc, dots, colon_slash)
+    }
+
+    /// The shape of a token whose bytes have the class flags `acc` (see [`classes`]), with
+    /// `dots` dots and `://` in it or not.
+    fn from_classes(acc: u16, dots: usize, colon_slash: bool) -> Shape {
+        Shape {
+            colon_slash,
+            at: acc & AT != 0,
+            dash: acc & DASH != 0,
+            underscore: acc & UNDERSCORE != 0,
+            dots,
+            digit: acc & DIGIT != 0,
+            upper: acc & UPPER != 0,
         }
-        s
     }
 }
 
-/// Tries every recogniser of a whole variable at byte `i` (a word boundary) of `tok`.
+/// Tries every recogniser of a whole variable at byte `i` (a word boundary) of `tok`, which
+/// holds a word character, a slash, a tilde or a sign (no recogniser takes anything else).
 /// Returns the end offset, the kind and whether it is strong.
+#[inline(always)]
 fn recognise(tok: &str, i: usize, ctx: Ctx<'_>, shape: Shape) -> Option<(usize, Kind, bool)> {
     let s = &tok[i..];
     let b = s.as_bytes();
@@ -778,6 +1137,7 @@ fn recognise(tok: &str, i: usize, ctx: Ctx<'_>, shape: Shape) -> Option<(usize, 
     }
     if first.is_ascii_alphabetic() {
         if shape.underscore
+            && (shape.digit || shape.upper)
             && let Some(n) = provider_id(s)
         {
             return Some((i + n, Kind::Id, true));
@@ -789,6 +1149,7 @@ fn recognise(tok: &str, i: usize, ctx: Ctx<'_>, shape: Shape) -> Option<(usize, 
         }
     }
     if (shape.underscore || shape.dash)
+        && shape.digit
         && first.is_ascii_alphanumeric()
         && let Some(n) = compound_id(s)
     {
@@ -1000,21 +1361,33 @@ fn path(s: &str) -> Option<usize> {
 /// template, so the whole is one value.
 fn compound_id(s: &str) -> Option<usize> {
     let b = s.as_bytes();
-    let mut n = b
-        .iter()
-        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-'))
-        .count();
+    let alnum = b.iter().take_while(|c| c.is_ascii_alphanumeric()).count();
+    if !matches!(b.get(alnum), Some(b'_' | b'-')) {
+        // No `_` or `-` after the leading run: nothing joins it to another part.
+        return None;
+    }
+    let mut n = alnum
+        + b[alnum..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-'))
+            .count();
     while n > 0 && matches!(b[n - 1], b'_' | b'-') {
         n -= 1;
     }
-    let id = &b[..n];
-    let digits = id.iter().filter(|c| c.is_ascii_digit()).count();
-    let underscore = id.contains(&b'_');
-    let joined = underscore || id.contains(&b'-');
-    let ok = joined
-        && digits > 0
-        && (underscore || digits >= 2)
-        && !id.iter().all(|c| c.is_ascii_digit() || *c == b'-');
+    let (mut digits, mut underscore, mut dash, mut digits_and_dashes) = (0, false, false, true);
+    for &c in &b[..n] {
+        match c {
+            b'0'..=b'9' => digits += 1,
+            b'-' => dash = true,
+            b'_' => {
+                underscore = true;
+                digits_and_dashes = false;
+            }
+            _ => digits_and_dashes = false,
+        }
+    }
+    let joined = underscore || dash;
+    let ok = joined && digits > 0 && (underscore || digits >= 2) && !digits_and_dashes;
     (ok && (n == b.len() || !is_word(b[n]))).then_some(n)
 }
 
@@ -1031,7 +1404,7 @@ fn host(s: &str) -> Option<usize> {
     let name = &s[..n];
     let tld = name.rsplit('.').next()?;
     let labels = name.split('.').count();
-    let ok = labels >= 3 && TLDS.contains(&tld.to_ascii_lowercase().as_str());
+    let ok = labels >= 3 && TLDS.iter().any(|t| t.eq_ignore_ascii_case(tld));
     let b = s.as_bytes();
     (ok && (n == b.len() || !is_word(b[n]))).then_some(n)
 }
@@ -1060,12 +1433,11 @@ fn number(s: &str) -> Option<usize> {
         return Some(n);
     }
     let w = b[n..].iter().take_while(|c| is_word(**c)).count();
-    let unit = s[n..n + w].to_ascii_lowercase();
-    if UNITS.contains(&unit.as_str()) {
-        Some(n)
-    } else {
-        None
-    }
+    let unit = &s[n..n + w];
+    UNITS
+        .iter()
+        .any(|u| u.eq_ignore_ascii_case(unit))
+        .then_some(n)
 }
 
 #[cfg(test)]
@@ -1148,6 +1520,121 @@ mod tests {
         ];
         for (input, expected) in table {
             check(input, expected);
+        }
+    }
+
+    #[test]
+    fn masks_after_non_ascii_text() {
+        // The word before a number ends with a multi-byte character: no code word, no panic.
+        check("café 42", "café <NUM>");
+        check("naïve=5 über 7", "naïve=<NUM> über <NUM>");
+        // `\s` and `\d` of the size pattern also match non-ASCII characters.
+        check("5 Bx 7\u{a0}MB", "<NUM> Bx <NUM>");
+        check("free 7\u{a0}MB now", "free 7\u{a0}MB now");
+        check("took 5 MB, 3 KiB_x", "took <NUM> MB, <NUM> KiB_x");
+    }
+
+    /// Messages that exercise every path of the tokeniser.
+    const SAMPLES: &[&str] = &[
+        "user 42 logged in from 10.0.0.1",
+        "at Sat Jul  9 12:16:49 2005, again and 2024-05-01 10:00:00",
+        "estimated size 12.5 KB, free 3 MB) and [Email, Name] missing",
+        "stripe: 404 No such customer: 'cus_eKdNnFRIBXuDL7' (request req_DxtpYlSXpfKtHF)",
+        r#"salesforce: POST /services/data/v58.0/sobjects/Lead/ -> 400 [{"fields":["A","B"]}]"#,
+        "GET https://api.example.com/v1/x?limit=100 bob.smith@example.com /var/log/x.log",
+        "café 42 über-5 'Active' '' ~/x",
+        "",
+        "   ",
+    ];
+
+    #[test]
+    fn reused_buffer_gives_the_tokens_of_each_message() {
+        let mut buf = TokenBuf::default();
+        for _ in 0..2 {
+            for m in SAMPLES {
+                buf.fill(m);
+                let reused: Vec<TokenRef<'_>> = buf.tokens(m).iter().collect();
+                let fresh = tokenize(m);
+                let fresh: Vec<TokenRef<'_>> = fresh.iter().map(Token::view).collect();
+                assert_eq!(reused, fresh, "tokens of {m:?}");
+                assert_eq!(buf.tokens(m).len(), fresh.len());
+                assert_eq!(buf.tokens(m).first(), fresh.first().copied());
+            }
+        }
+    }
+
+    #[test]
+    fn split_pass_finds_the_gates_and_shapes_it_stands_for() {
+        // The one-pass split must agree with the plain definitions of what it finds.
+        let pieces = [
+            " ", "  ", "\t", "a", "Z", "7", "12", ":", "::", "://", "/", ".", ",", ", ", "[", "]",
+            "@", "-", "_", "B", "KB", "MiB", "x", "\u{a0}", "é", "٣", "\n", "\u{b}",
+        ];
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move |k: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % k as u64) as usize
+        };
+        let mut spans = Vec::new();
+        for _ in 0..20_000 {
+            let n = next(16);
+            let m: String = (0..n).map(|_| pieces[next(pieces.len())]).collect();
+            let b = m.as_bytes();
+            spans.clear();
+            let g = split_plain(b, &mut spans);
+            let digitish = |c: u8| c.is_ascii_digit() || c >= 0x80;
+            assert_eq!(g.digit, b.iter().any(u8::is_ascii_digit), "{m:?}");
+            assert_eq!(
+                g.colon_digit,
+                (1..b.len().saturating_sub(1))
+                    .any(|k| b[k] == b':' && digitish(b[k - 1]) && digitish(b[k + 1])),
+                "{m:?}"
+            );
+            let loose = b.windows(3).any(|w| {
+                w[0].is_ascii_digit()
+                    && w[1].is_ascii_whitespace()
+                    && matches!(w[2], b'B' | b'K' | b'M' | b'G' | b'T' | b'P')
+            });
+            // The size gate may be tighter than the loose window, never looser.
+            assert!(!g.size || loose, "{m:?}");
+            // Wherever the regex finds a size once the loose window is there, the gate is open.
+            if loose && SIZE_SPAN.is_match(&m) {
+                assert!(g.size, "{m:?}");
+            }
+            assert_eq!(g.bracket, m.contains('['), "{m:?}");
+            assert_eq!(
+                g.bracket && g.comma_space,
+                m.contains('[') && m.contains(", ")
+            );
+            let tokens: Vec<&str> = m.split_ascii_whitespace().collect();
+            assert_eq!(spans.len(), tokens.len(), "{m:?}");
+            for (span, tok) in spans.iter().zip(tokens) {
+                assert_eq!(&m[span.start..span.end], tok);
+                let (a, e) = (span.shape.unwrap_or_default(), Shape::of(tok.as_bytes()));
+                assert_eq!(
+                    (
+                        a.colon_slash,
+                        a.at,
+                        a.dash,
+                        a.underscore,
+                        a.dots,
+                        a.digit,
+                        a.upper
+                    ),
+                    (
+                        e.colon_slash,
+                        e.at,
+                        e.dash,
+                        e.underscore,
+                        e.dots,
+                        e.digit,
+                        e.upper
+                    ),
+                    "{tok:?}"
+                );
+            }
         }
     }
 

@@ -4,11 +4,11 @@
 //! slots and a count, never the messages themselves. The whole state serialises with serde, so
 //! a caller can persist it and resume mining later.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::mask::{Token, tokenize};
+use super::mask::{TokenBuf, TokenRef, Tokens};
 use super::tree::{Cluster, Fit, Render, Slot, TSeg, Tree};
 
 /// Settings of the miner. The defaults serve any log; there are no per-source settings.
@@ -69,7 +69,7 @@ struct State {
     config: Config,
     clusters: Vec<Cluster>,
     #[serde(default)]
-    word_groups: HashMap<String, Vec<usize>>,
+    word_groups: BTreeMap<String, Vec<usize>>,
 }
 
 /// Online template miner.
@@ -80,8 +80,57 @@ pub struct Miner {
     clusters: Vec<Cluster>,
     /// Patterns that differ only by one plain word at one position, by that position and the
     /// rest of their template.
-    word_groups: HashMap<String, Vec<usize>>,
+    word_groups: BTreeMap<String, Vec<usize>>,
     tree: Tree,
+    /// Per cluster and slot: the slot's text when it is plain literal text (see
+    /// [`literal_text`]), so that a token is compared with it in one go.
+    literals: Vec<Vec<Option<Box<str>>>>,
+    /// Reused storage for the work on the message being added.
+    scratch: Scratch,
+}
+
+/// Storage reused from one message to the next, so that adding one allocates little.
+#[derive(Debug, Clone, Default)]
+struct Scratch {
+    /// The tokens of the message.
+    tokens: TokenBuf,
+    work: Work,
+}
+
+/// What adding one message works with besides its tokens.
+#[derive(Debug, Clone, Default)]
+struct Work {
+    /// The first-token part of the message's leaf key.
+    first: String,
+    /// How the tokens fit the slots of the best cluster of the leaf.
+    fits: Fits,
+    /// The same for another candidate.
+    other_fits: Fits,
+}
+
+/// How each token of a message fits the slots of one cluster.
+#[derive(Debug, Clone, Default)]
+struct Fits {
+    /// Per slot: the fit and, for [`Fit::Wild`], the range of `spans` that aligns it.
+    fits: Vec<(Fit, usize, usize)>,
+    /// The alignments of the slots the tokens fit through a wildcard ([`Slot::fit_into`]).
+    spans: Vec<(usize, usize)>,
+}
+
+impl Fits {
+    fn clear(&mut self) {
+        self.fits.clear();
+        self.spans.clear();
+    }
+
+    fn fit(&self, k: usize) -> Fit {
+        self.fits[k].0
+    }
+
+    fn spans(&self, k: usize) -> &[(usize, usize)] {
+        let (_, a, b) = self.fits[k];
+        &self.spans[a..b]
+    }
 }
 
 impl From<State> for Miner {
@@ -92,11 +141,18 @@ impl From<State> for Miner {
                 tree.insert(key_of_cluster(c), i);
             }
         }
+        let literals = state
+            .clusters
+            .iter()
+            .map(|c| c.slots.iter().map(literal_text).collect())
+            .collect();
         Miner {
             config: state.config,
             clusters: state.clusters,
             word_groups: state.word_groups,
             tree,
+            literals,
+            scratch: Scratch::default(),
         }
     }
 }
@@ -123,8 +179,10 @@ impl Miner {
         Miner {
             config,
             clusters: Vec::new(),
-            word_groups: HashMap::new(),
+            word_groups: BTreeMap::new(),
             tree: Tree::default(),
+            literals: Vec::new(),
+            scratch: Scratch::default(),
         }
     }
 
@@ -135,18 +193,61 @@ impl Miner {
 
     /// Adds one message: it joins the most similar pattern or starts a new one.
     pub fn add(&mut self, message: &str) -> Match {
-        let tokens = tokenize(message);
-        let key = Tree::key(&tokens);
-        let mut found = self.best(&tokens, &key);
+        // The buffers are taken out of `self` while the message's tokens borrow them.
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.tokens.fill(message);
+        let m = self.add_tokens(scratch.tokens.tokens(message), &mut scratch.work);
+        self.scratch = scratch;
+        m
+    }
+
+    fn add_tokens(&mut self, tokens: Tokens<'_>, work: &mut Work) -> Match {
+        let Work {
+            first,
+            fits,
+            other_fits,
+        } = work;
+        Tree::first_key_into(tokens.first(), first);
+        let mut found = self.best(tokens, first, fits, other_fits);
+        // How the tokens fit the slots of the cluster they join, when `best` found it.
+        let mut joined_fits = found.join.is_some().then_some(&*fits);
         if found.join.is_none() && found.sibling.is_none() {
-            found.join = self.across_leaves(&tokens, &key);
+            found.join = self.across_leaves(tokens, first);
         }
         let (mut index, is_new) = match found.join {
             Some(i) => {
                 let c = &mut self.clusters[i];
+                let literals = &mut self.literals[i];
                 let mut changed = false;
-                for (slot, tok) in c.slots.iter_mut().zip(&tokens) {
-                    changed |= slot.absorb(tok);
+                for (k, ((slot, lit), tok)) in c
+                    .slots
+                    .iter_mut()
+                    .zip(literals.iter_mut())
+                    .zip(tokens.iter())
+                    .enumerate()
+                {
+                    let fit = match joined_fits {
+                        Some(f) => f.fit(k),
+                        None if lit.as_deref().is_some_and(|l| matches_literal(l, tok)) => {
+                            Fit::Exact
+                        }
+                        // Not known: the general case.
+                        None => Fit::Miss,
+                    };
+                    let slot_changed = match (fit, &lit) {
+                        // A literal slot the token matches stays as it is.
+                        (Fit::Exact, Some(_)) => false,
+                        (Fit::Exact, None) => slot.absorb_exact(tok),
+                        (Fit::Wild, _) => match joined_fits {
+                            Some(f) => slot.absorb_spans(tok, f.spans(k)),
+                            None => slot.absorb(tok),
+                        },
+                        (Fit::Miss, _) => slot.absorb(tok),
+                    };
+                    if slot_changed {
+                        changed = true;
+                        *lit = literal_text(slot);
+                    }
                 }
                 c.count += 1;
                 // The count decides whether repeated URLs are shown, once.
@@ -157,22 +258,26 @@ impl Miner {
             }
             None => {
                 let id = self.clusters.len() as u64;
-                let slots = tokens.iter().map(Slot::from_token).collect();
+                let slots: Vec<Slot> = tokens.iter().map(Slot::from_token).collect();
+                self.literals.push(slots.iter().map(literal_text).collect());
                 self.clusters.push(Cluster {
                     id,
                     slots,
                     count: 1,
-                    route: key.1.clone(),
+                    route: first.clone(),
                     cache: None,
                     merged_into: None,
                 });
                 let i = self.clusters.len() - 1;
-                self.tree.insert(key, i);
+                self.tree.insert((tokens.len(), first.clone()), i);
                 (i, true)
             }
         };
         if let (true, Some((sibling, pos))) = (is_new, found.sibling) {
             index = self.group_word_sibling(index, sibling, pos);
+        }
+        if is_new {
+            joined_fits = None;
         }
         let template = match &self.clusters[index].cache {
             Some(t) => t.clone(),
@@ -186,20 +291,25 @@ impl Miner {
         Match {
             pattern_id: c.id,
             template,
-            parameters: self.parameters(c, &tokens),
+            parameters: self.parameters(index, tokens, joined_fits),
             is_new,
         }
     }
 
     /// Finds the pattern `message` would join, without changing anything.
     pub fn find(&self, message: &str) -> Option<Match> {
-        let tokens = tokenize(message);
-        let key = Tree::key(&tokens);
-        let c = &self.clusters[self.best(&tokens, &key).join?];
+        let mut buf = TokenBuf::default();
+        buf.fill(message);
+        let tokens = buf.tokens(message);
+        let mut first = String::new();
+        Tree::first_key_into(tokens.first(), &mut first);
+        let (mut fits, mut other_fits) = (Fits::default(), Fits::default());
+        let index = self.best(tokens, &first, &mut fits, &mut other_fits).join?;
+        let c = &self.clusters[index];
         Some(Match {
             pattern_id: c.id,
             template: self.render(c),
-            parameters: self.parameters(c, &tokens),
+            parameters: self.parameters(index, tokens, Some(&fits)),
             is_new: false,
         })
     }
@@ -270,10 +380,25 @@ impl Miner {
         out
     }
 
-    fn parameters(&self, c: &Cluster, tokens: &[Token<'_>]) -> Vec<String> {
-        let mut out = Vec::new();
-        for (slot, tok) in c.slots.iter().zip(tokens) {
-            slot.parameters(tok, c.count, self.render_opts(), &mut out);
+    /// The parameters of `tokens` in cluster `index`; `fits`, when known, says how each token
+    /// fits its slot.
+    fn parameters(&self, index: usize, tokens: Tokens<'_>, fits: Option<&Fits>) -> Vec<String> {
+        let c = &self.clusters[index];
+        let literals = &self.literals[index];
+        let r = self.render_opts();
+        let mut out = Vec::with_capacity(literals.iter().filter(|l| l.is_none()).count());
+        for (k, ((slot, lit), tok)) in c.slots.iter().zip(literals).zip(tokens.iter()).enumerate() {
+            // A literal slot has no placeholder.
+            if lit.is_some() {
+                continue;
+            }
+            match fits.map(|f| (f.fit(k), f)) {
+                Some((Fit::Exact, _)) => slot.parameters_exact(tok, c.count, r, &mut out),
+                Some((Fit::Wild, f)) => {
+                    slot.parameters_spans(tok, f.spans(k), c.count, r, &mut out)
+                }
+                _ => slot.parameters(tok, c.count, r, &mut out),
+            }
         }
         out
     }
@@ -282,15 +407,19 @@ impl Miner {
     /// varies (`com.apple.cache.daily:` / `com.apple.safari.update:`): same token count, same
     /// leading segment, no plain word differing, and nearly all other tokens fitting. The cluster
     /// is then also routed under this message's first token.
-    fn across_leaves(&mut self, tokens: &[Token<'_>], key: &(usize, String)) -> Option<usize> {
+    fn across_leaves(&mut self, tokens: Tokens<'_>, key: &str) -> Option<usize> {
         let n = tokens.len();
         let first = tokens.first()?;
-        if n < 3 || is_word_token(first) || key.1 == "<*>" {
+        if n < 3 || is_word_token(first) || key == "<*>" {
             return None;
         }
         let lead = first.segments.first().map(|s| first.text(s))?;
         let mut best: Option<(usize, usize)> = None;
-        for &i in self.tree.leaves_of_len(n) {
+        // Oldest first, so that ties go the same way on every run.
+        let mut candidates: Vec<usize> = self.tree.leaves_of_len(n).copied().collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        for i in candidates {
             let c = &self.clusters[i];
             let same_lead = matches!(c.slots[0].0.first(), Some(TSeg::Lit(l)) if l == lead);
             if !same_lead || c.slots[0].is_word() {
@@ -298,7 +427,7 @@ impl Miner {
             }
             let mut fits = 0;
             let mut hard = false;
-            for (slot, tok) in c.slots[1..].iter().zip(&tokens[1..]) {
+            for (slot, tok) in c.slots[1..].iter().zip(tokens.iter().skip(1)) {
                 match slot.fit(tok) {
                     Fit::Exact | Fit::Wild => fits += 1,
                     Fit::Miss => {
@@ -317,7 +446,7 @@ impl Miner {
             }
         }
         let (i, _) = best?;
-        self.tree.insert(key.clone(), i);
+        self.tree.insert((n, key.to_owned()), i);
         Some(i)
     }
 
@@ -415,6 +544,7 @@ impl Miner {
             for (ts, ms) in t.slots.iter_mut().zip(&slots) {
                 ts.merge(ms);
             }
+            self.literals[target] = t.slots.iter().map(literal_text).collect();
             self.clusters[m].slots = slots;
         }
         Some(target)
@@ -422,17 +552,39 @@ impl Miner {
 
     /// The most similar cluster of the message's leaf, if similar enough, and a cluster that
     /// differs from the message only by one plain word, if any.
-    fn best(&self, tokens: &[Token<'_>], key: &(usize, String)) -> Candidates {
+    /// `fits` receives how each token fits the slots of the best cluster; `scratch` is space
+    /// for the same of the other candidates.
+    fn best(
+        &self,
+        tokens: Tokens<'_>,
+        first: &str,
+        fits: &mut Fits,
+        scratch: &mut Fits,
+    ) -> Candidates {
         let n = tokens.len();
         let mut best: Option<(usize, f64, usize)> = None;
         let mut sibling = None;
-        for &i in self.tree.leaf(key) {
+        for &i in self.tree.leaf_of(n, first) {
             let c = &self.clusters[i];
             let (mut exact, mut wild) = (0usize, 0usize);
             let mut hard = None;
-            let mut hard_count = 0;
-            for (k, (slot, tok)) in c.slots.iter().zip(tokens).enumerate() {
-                match slot.fit(tok) {
+            let (mut hard_count, mut soft_misses) = (0, 0);
+            scratch.clear();
+            for (k, ((slot, lit), tok)) in c
+                .slots
+                .iter()
+                .zip(&self.literals[i])
+                .zip(tokens.iter())
+                .enumerate()
+            {
+                let start = scratch.spans.len();
+                let fit = match lit {
+                    Some(l) if matches_literal(l, tok) => Fit::Exact,
+                    Some(_) => Fit::Miss,
+                    None => slot.fit_into(tok, &mut scratch.spans),
+                };
+                scratch.fits.push((fit, start, scratch.spans.len()));
+                match fit {
                     Fit::Exact => exact += 1,
                     Fit::Wild => wild += 1,
                     Fit::Miss => {
@@ -442,8 +594,16 @@ impl Miner {
                         if settled || (slot.is_word() && is_word_token(tok)) {
                             hard = Some(k);
                             hard_count += 1;
+                        } else {
+                            soft_misses += 1;
                         }
                     }
+                }
+                // A cluster with a hard difference is not joined; it is the sibling only if
+                // that is its one difference and no sibling was found yet. Past that, the
+                // rest of its slots do not matter.
+                if hard.is_some() && (hard_count > 1 || soft_misses > 0 || sibling.is_some()) {
+                    break;
                 }
             }
             if let Some(k) = hard {
@@ -459,6 +619,7 @@ impl Miner {
             };
             if best.is_none_or(|(_, s, e)| score > s || (score == s && exact > e)) {
                 best = Some((i, score, exact));
+                std::mem::swap(fits, scratch);
             }
         }
         let join = best
@@ -493,9 +654,50 @@ fn key_of_cluster(c: &Cluster) -> (usize, String) {
     (c.slots.len(), c.route.clone())
 }
 
+/// The text of a slot that is plain literal text segmented as a token's text would be: word
+/// runs without digits and single punctuation characters, two word runs never adjacent. A token
+/// fits such a slot exactly when it has the same text and no variable (see [`matches_literal`]).
+fn literal_text(slot: &Slot) -> Option<Box<str>> {
+    if !slot.is_literal() {
+        return None;
+    }
+    let mut text = String::new();
+    let mut prev_word = false;
+    for seg in &slot.0 {
+        let TSeg::Lit(l) = seg else {
+            return None;
+        };
+        let b = l.as_bytes();
+        let word = match b {
+            [] => return None,
+            [c] if !is_word_byte(*c) => false,
+            _ if b.iter().all(|&c| is_word_byte(c) && !c.is_ascii_digit()) => true,
+            _ => return None,
+        };
+        if word && prev_word {
+            return None;
+        }
+        prev_word = word;
+        text.push_str(l);
+    }
+    Some(text.into_boxed_str())
+}
+
+/// Whether `tok` fits a slot whose [`literal_text`] is `text` exactly. A token without variables
+/// is segmented into its word runs and punctuation characters, as such a slot is, so the same
+/// text means the same segments.
+fn matches_literal(text: &str, tok: TokenRef<'_>) -> bool {
+    tok.raw == text && !tok.has_var()
+}
+
+/// A byte of a word run in a token: an ASCII letter or digit, or part of a non-ASCII character.
+fn is_word_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c >= 0x80
+}
+
 /// Whether a token is a plain word (letters, maybe closing punctuation): two different plain
 /// words at one position usually mean two different messages, not one value.
-fn is_word_token(tok: &Token<'_>) -> bool {
+fn is_word_token(tok: TokenRef<'_>) -> bool {
     let t = tok.raw.trim_start_matches(['"', '\'', '(', '[', '{']);
     let t = t.trim_end_matches(['.', ',', ':', ';', '!', '?', '"', '\'', ')', ']', '}']);
     !t.is_empty() && t.chars().all(char::is_alphabetic)
@@ -644,6 +846,106 @@ mod tests {
         assert_eq!(restored.patterns(), miner.patterns());
         let next = restored.add("a 3 b");
         assert_eq!((next.pattern_id, next.is_new), (0, false));
+        Ok(())
+    }
+
+    /// A token fits a slot whose literal text it has exactly when the general comparison says
+    /// it fits exactly.
+    #[test]
+    fn literal_slots_fit_as_the_general_comparison_does() {
+        let messages = [
+            "a b-c d.e f:g h/i (j) [k] 'l' \"m\"",
+            "a b_c d..e f::g h//i (j)) [[k] 'l '\"m\"",
+            "a b-c d.e f:g h/i (j) [k] 'l' \"m\" x1",
+            "café über-straße ß",
+            "POST /a/b GET /c",
+        ];
+        let mut bufs: Vec<TokenBuf> = Vec::new();
+        for m in messages {
+            let mut buf = TokenBuf::default();
+            buf.fill(m);
+            bufs.push(buf);
+        }
+        let all: Vec<TokenRef<'_>> = bufs
+            .iter()
+            .zip(messages)
+            .flat_map(|(b, m)| b.tokens(m).iter())
+            .collect();
+        let mut literal = 0;
+        for a in &all {
+            let slot = Slot::from_token(*a);
+            let Some(text) = literal_text(&slot) else {
+                continue;
+            };
+            literal += 1;
+            for b in &all {
+                assert_eq!(
+                    matches_literal(&text, *b),
+                    slot.fit(*b) == Fit::Exact,
+                    "{:?} / {:?}",
+                    a.raw,
+                    b.raw
+                );
+            }
+        }
+        assert!(literal > 10);
+        // Text not segmented as a token's would be is left to the general comparison.
+        assert_eq!(
+            literal_text(&Slot(vec![TSeg::Lit("ab".into()), TSeg::Lit("c".into())])),
+            None
+        );
+        assert_eq!(literal_text(&Slot(vec![TSeg::Lit("::".into())])), None);
+        assert_eq!(literal_text(&Slot(vec![TSeg::Lit("a1".into())])), None);
+    }
+
+    #[test]
+    fn find_gives_what_add_gave() {
+        let mut miner = Miner::default();
+        let lines = [
+            "connect to 10.0.0.1:8080 failed after 3 tries",
+            "connect to 10.0.0.2:9090 failed after 5 tries",
+            "GET /repos/a/b/issues/1 failed",
+            "GET /repos/cc/dd/issues/2 failed",
+        ];
+        for l in lines {
+            miner.add(l);
+        }
+        for l in lines {
+            let found = miner.find(l).expect("a pattern");
+            let mut again = miner.clone();
+            let added = again.add(l);
+            assert_eq!(
+                (found.pattern_id, found.template, found.parameters),
+                (added.pattern_id, added.template, added.parameters)
+            );
+        }
+    }
+
+    #[test]
+    fn mining_does_not_depend_on_hash_order() -> Result<(), serde_json::Error> {
+        // First tokens that vary route messages to other leaves (`across_leaves`); words that
+        // take turns form word groups. Two miners hash differently, and must agree.
+        let mut messages = Vec::new();
+        for (k, app) in ["cache", "safari", "mail", "notes", "maps", "music"]
+            .iter()
+            .enumerate()
+        {
+            messages.push(format!("com.apple.{app}.daily: job {k} ran in {k}0 ms"));
+            messages.push(format!("com.apple.{app}.update: job {k} failed with {k}"));
+            messages.push(format!("session opened for user {app} by root"));
+            messages.push(format!("session closed for user {app}"));
+        }
+        let mine = || {
+            let mut m = Miner::default();
+            let ids: Vec<u64> = messages.iter().map(|l| m.add(l).pattern_id).collect();
+            (ids, m)
+        };
+        let (ids_a, a) = mine();
+        let (ids_b, b) = mine();
+        assert_eq!(ids_a, ids_b);
+        let va: serde_json::Value = serde_json::from_str(&serde_json::to_string(&a)?)?;
+        let vb: serde_json::Value = serde_json::from_str(&serde_json::to_string(&b)?)?;
+        assert_eq!(va, vb);
         Ok(())
     }
 

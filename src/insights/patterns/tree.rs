@@ -8,9 +8,11 @@
 
 use std::collections::HashMap;
 
+use foldhash::fast::RandomState;
+
 use serde::{Deserialize, Serialize};
 
-use super::mask::{Kind, SegKind, Segment, Token};
+use super::mask::{Kind, SegKind, Segment, Token, TokenRef};
 
 /// One segment of a template position.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,31 +79,57 @@ pub struct Render {
 }
 
 impl Slot {
-    /// A new slot holding exactly `token`.
-    pub fn from_token(token: &Token<'_>) -> Slot {
+    /// A new slot holding exactly `token` (a [`Token`] or a [`TokenRef`]).
+    pub fn from_token<'t>(token: impl Into<TokenRef<'t>>) -> Slot {
+        let token = token.into();
         Slot(token.segments.iter().map(|s| seg_of(token, s)).collect())
     }
 
     /// How `token` fits this slot.
-    pub fn fit(&self, token: &Token<'_>) -> Fit {
+    pub fn fit<'t>(&self, token: impl Into<TokenRef<'t>>) -> Fit {
+        let token = token.into();
         if self.0.len() == 1 && self.0[0] == TSeg::Wild {
             return Fit::Wild;
         }
-        let has_wild = self.0.contains(&TSeg::Wild);
-        if !has_wild {
-            let same = self.0.len() == token.segments.len()
-                && self
-                    .0
-                    .iter()
-                    .zip(&token.segments)
-                    .all(|(t, s)| compatible(t, token, s));
-            return if same { Fit::Exact } else { Fit::Miss };
+        if !self.has_wild() {
+            return if matches_exactly(&self.0, token) {
+                Fit::Exact
+            } else {
+                Fit::Miss
+            };
         }
         if align(&self.0, token).is_some() {
             Fit::Wild
         } else {
             Fit::Miss
         }
+    }
+
+    /// [`Slot::fit`], appending to `spans` the range of token segments each template segment
+    /// covers when the token fits through a wildcard ([`Fit::Wild`]); nothing is appended
+    /// otherwise.
+    pub(crate) fn fit_into(&self, token: TokenRef<'_>, spans: &mut Vec<(usize, usize)>) -> Fit {
+        if self.0.len() == 1 && self.0[0] == TSeg::Wild {
+            spans.push((0, token.segments.len()));
+            return Fit::Wild;
+        }
+        if !self.has_wild() {
+            return if matches_exactly(&self.0, token) {
+                Fit::Exact
+            } else {
+                Fit::Miss
+            };
+        }
+        if align_into(&self.0, token, spans) {
+            Fit::Wild
+        } else {
+            Fit::Miss
+        }
+    }
+
+    /// Whether the slot holds a wildcard.
+    fn has_wild(&self) -> bool {
+        self.0.iter().any(|s| matches!(s, TSeg::Wild))
     }
 
     /// Whether the slot is literal text only, with no variable or wildcard.
@@ -181,19 +209,13 @@ impl Slot {
 
     /// Generalises this slot so that it also covers `token`.
     /// Returns whether the slot changed.
-    pub fn absorb(&mut self, token: &Token<'_>) -> bool {
+    pub fn absorb<'t>(&mut self, token: impl Into<TokenRef<'t>>) -> bool {
+        let token = token.into();
         // The common case, a slot without wildcards matching segment for segment, needs no
         // alignment (and no allocation).
-        let direct = self.0.len() == token.segments.len()
-            && !self.0.contains(&TSeg::Wild)
-            && self
-                .0
-                .iter()
-                .zip(&token.segments)
-                .all(|(t, s)| compatible(t, token, s));
-        if direct {
+        if !self.has_wild() && matches_exactly(&self.0, token) {
             let mut changed = false;
-            for (t, s) in self.0.iter_mut().zip(&token.segments) {
+            for (t, s) in self.0.iter_mut().zip(token.segments) {
                 changed |= absorb_var(t, token, s);
             }
             return changed;
@@ -212,78 +234,172 @@ impl Slot {
         true
     }
 
-    /// Writes this slot's template text.
-    pub fn render(&self, count: u64, r: Render, out: &mut String) {
-        for item in self.items(count, r) {
-            match item {
-                Item::Text(t) => out.push_str(t),
-                Item::Placeholder(p, ..) => out.push_str(p),
+    /// [`Slot::absorb`] for a token known to fit exactly ([`Fit::Exact`]).
+    pub(crate) fn absorb_exact(&mut self, token: TokenRef<'_>) -> bool {
+        debug_assert!(!self.has_wild() && matches_exactly(&self.0, token));
+        let mut changed = false;
+        for (t, s) in self.0.iter_mut().zip(token.segments) {
+            changed |= absorb_var(t, token, s);
+        }
+        changed
+    }
+
+    /// [`Slot::absorb`] for a token that fits through a wildcard, with the `spans` that
+    /// [`Slot::fit_into`] found.
+    pub(crate) fn absorb_spans(&mut self, token: TokenRef<'_>, spans: &[(usize, usize)]) -> bool {
+        debug_assert_eq!(align(&self.0, token).as_deref(), Some(spans));
+        let mut changed = false;
+        for (t, &(a, b)) in self.0.iter_mut().zip(spans) {
+            if b > a {
+                changed |= absorb_var(t, token, &token.segments[a]);
             }
         }
+        changed
+    }
+
+    /// [`Slot::parameters`] for a token that fits through a wildcard, with the `spans` that
+    /// [`Slot::fit_into`] found.
+    pub(crate) fn parameters_spans(
+        &self,
+        token: TokenRef<'_>,
+        spans: &[(usize, usize)],
+        count: u64,
+        r: Render,
+        out: &mut Vec<String>,
+    ) {
+        debug_assert_eq!(align(&self.0, token).as_deref(), Some(spans));
+        let (raw, segs) = (token.raw, token.segments);
+        // The byte range template segment `k` covers in the token.
+        let range = |k: usize| {
+            let (a, b) = spans[k];
+            if b > a {
+                (segs[a].start, segs[b - 1].end)
+            } else {
+                // An empty wildcard: where the previous segment ended.
+                let end = spans[..k]
+                    .iter()
+                    .rev()
+                    .find(|(a, b)| b > a)
+                    .map_or(0, |&(_, b)| segs[b - 1].end);
+                (end, end)
+            }
+        };
+        self.for_each_item(count, r, |item| {
+            if let Item::Placeholder(_, first, last) = item {
+                let (a, b) = (range(first).0, range(last).1);
+                out.push(raw.get(a..b).unwrap_or("").to_owned());
+            }
+        });
+    }
+
+    /// [`Slot::parameters`] for a token known to fit exactly ([`Fit::Exact`]).
+    pub(crate) fn parameters_exact(
+        &self,
+        token: TokenRef<'_>,
+        count: u64,
+        r: Render,
+        out: &mut Vec<String>,
+    ) {
+        debug_assert!(!self.has_wild() && matches_exactly(&self.0, token));
+        let (raw, segs) = (token.raw, token.segments);
+        self.for_each_item(count, r, |item| {
+            if let Item::Placeholder(_, first, last) = item {
+                let (a, b) = (segs[first].start, segs[last].end);
+                out.push(raw.get(a..b).unwrap_or("").to_owned());
+            }
+        });
+    }
+
+    /// Writes this slot's template text.
+    pub fn render(&self, count: u64, r: Render, out: &mut String) {
+        self.for_each_item(count, r, |item| match item {
+            Item::Text(t) => out.push_str(t),
+            Item::Placeholder(p, ..) => out.push_str(p),
+        });
     }
 
     /// The values of `token` at this slot's placeholders.
-    pub fn parameters(&self, token: &Token<'_>, count: u64, r: Render, out: &mut Vec<String>) {
+    pub fn parameters<'t>(
+        &self,
+        token: impl Into<TokenRef<'t>>,
+        count: u64,
+        r: Render,
+        out: &mut Vec<String>,
+    ) {
+        let token = token.into();
         // Most slots are literal text: no placeholder, no parameter.
-        if self.0.iter().all(|s| matches!(s, TSeg::Lit(_))) {
+        if self.is_literal() {
             return;
         }
-        let Some(spans) = align(&self.0, token) else {
-            out.push(token.raw.to_owned());
-            return;
-        };
-        // Byte range each template segment covers in the token.
-        let mut ranges = Vec::with_capacity(spans.len());
-        let mut cursor = 0;
-        for &(a, b) in &spans {
-            let range = if b > a {
-                (token.segments[a].start, token.segments[b - 1].end)
+        let raw = token.raw;
+        if !self.has_wild() {
+            // Without a wildcard, template segment k covers token segment k, if the token fits.
+            if matches_exactly(&self.0, token) {
+                self.parameters_exact(token, count, r, out);
             } else {
-                (cursor, cursor)
-            };
-            cursor = range.1;
-            ranges.push(range);
-        }
-        for item in self.items(count, r) {
-            if let Item::Placeholder(_, first, last) = item {
-                let (a, b) = (ranges[first].0, ranges[last].1);
-                out.push(token.raw.get(a..b).unwrap_or("").to_owned());
+                out.push(raw.to_owned());
             }
+            return;
+        }
+        match align(&self.0, token) {
+            Some(spans) => self.parameters_spans(token, &spans, count, r, out),
+            None => out.push(raw.to_owned()),
         }
     }
 
-    /// The slot as text and placeholders. Placeholders next to each other, or separated only by
-    /// a space inside one value (`12 KB` whose unit varies), read as one `<*>`.
-    fn items(&self, count: u64, r: Render) -> Vec<Item<'_>> {
-        let mut items: Vec<Item<'_>> = Vec::with_capacity(self.0.len());
+    /// The slot as text and placeholders, in order, passed to `f`. Placeholders next to each
+    /// other, or separated only by a space inside one value (`12 KB` whose unit varies), read
+    /// as one `<*>`.
+    fn for_each_item<'s>(&'s self, count: u64, r: Render, mut f: impl FnMut(Item<'s>)) {
+        // The placeholder run not yet passed on (it may still grow), and whitespace after it
+        // that a following placeholder would swallow.
+        let mut pending: Option<(&'static str, usize, usize)> = None;
+        let mut gap: Option<&'s str> = None;
         for (k, seg) in self.0.iter().enumerate() {
             match shown(seg, count, r) {
-                Shown::Text(t) => items.push(Item::Text(t)),
+                Shown::Text(t) => {
+                    if pending.is_some() && gap.is_none() && !t.is_empty() && t.trim().is_empty() {
+                        gap = Some(t);
+                        continue;
+                    }
+                    if let Some((p, a, b)) = pending.take() {
+                        f(Item::Placeholder(p, a, b));
+                    }
+                    if let Some(g) = gap.take() {
+                        f(Item::Text(g));
+                    }
+                    f(Item::Text(t));
+                }
                 Shown::Placeholder(p) => {
-                    let n = items.len();
-                    let gap = n >= 2
-                        && matches!(items[n - 1], Item::Text(t) if !t.is_empty() && t.trim().is_empty())
-                        && matches!(items[n - 2], Item::Placeholder(..));
-                    if gap {
-                        items.pop();
-                    }
-                    match items.last_mut() {
-                        Some(Item::Placeholder(q, _, last)) => {
-                            *q = "<*>";
-                            *last = k;
-                        }
-                        _ => items.push(Item::Placeholder(p, k, k)),
-                    }
+                    pending = match pending {
+                        Some((_, first, _)) => Some(("<*>", first, k)),
+                        None => Some((p, k, k)),
+                    };
+                    gap = None;
                 }
             }
         }
-        items
+        if let Some((p, a, b)) = pending {
+            f(Item::Placeholder(p, a, b));
+        }
+        if let Some(g) = gap {
+            f(Item::Text(g));
+        }
     }
+}
+
+/// Whether a slot without wildcards stands for `token` segment for segment.
+fn matches_exactly(t: &[TSeg], token: TokenRef<'_>) -> bool {
+    t.len() == token.segments.len()
+        && t.iter()
+            .zip(token.segments)
+            .all(|(t, s)| compatible(t, token, s))
 }
 
 /// Updates a variable template segment with the token segment it matched; returns whether it
 /// changed.
-fn absorb_var(t: &mut TSeg, token: &Token<'_>, s: &Segment) -> bool {
+#[inline]
+fn absorb_var(t: &mut TSeg, token: TokenRef<'_>, s: &Segment) -> bool {
     let TSeg::Var { value, strong, .. } = t else {
         return false;
     };
@@ -305,7 +421,7 @@ enum Item<'a> {
     Placeholder(&'static str, usize, usize),
 }
 
-fn seg_of(token: &Token<'_>, s: &Segment) -> TSeg {
+fn seg_of(token: TokenRef<'_>, s: &Segment) -> TSeg {
     match s.kind {
         SegKind::Lit => TSeg::Lit(token.text(s).to_owned()),
         SegKind::Var { kind, strong } => TSeg::Var {
@@ -317,12 +433,27 @@ fn seg_of(token: &Token<'_>, s: &Segment) -> TSeg {
 }
 
 /// Whether a template segment (not a wildcard) stands for a token segment.
-fn compatible(t: &TSeg, token: &Token<'_>, s: &Segment) -> bool {
+#[inline]
+fn compatible(t: &TSeg, token: TokenRef<'_>, s: &Segment) -> bool {
     match (t, s.kind) {
-        (TSeg::Lit(text), SegKind::Lit) => text == token.text(s),
+        (TSeg::Lit(text), SegKind::Lit) => same_text(text, token.text(s)),
         (TSeg::Var { kind, .. }, SegKind::Var { kind: k, .. }) => *kind == k,
         _ => false,
     }
+}
+
+/// String equality, inlined for the short texts of most segments (a punctuation character, a
+/// word) instead of a call to `memcmp`.
+#[inline]
+fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() <= 16 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    a == b
 }
 
 /// Segments longer than this are compared by their ends only, to bound the work per token.
@@ -330,38 +461,110 @@ const MAX_ALIGN: usize = 200;
 
 /// Matches the token's segments against the template's, a wildcard taking any number of them;
 /// returns the range of token segments each template segment covers.
-fn align(t: &[TSeg], token: &Token<'_>) -> Option<Vec<(usize, usize)>> {
-    let s = &token.segments;
+fn align(t: &[TSeg], token: TokenRef<'_>) -> Option<Vec<(usize, usize)>> {
+    let mut spans = Vec::with_capacity(t.len());
+    align_into(t, token, &mut spans).then_some(spans)
+}
+
+/// [`align`], appending the ranges to `out`; returns whether the token matches (if not, `out`
+/// is left as it was).
+fn align_into(t: &[TSeg], token: TokenRef<'_>, out: &mut Vec<(usize, usize)>) -> bool {
+    let s = token.segments;
     let (m, n) = (t.len(), s.len());
     // The common cases need no search: one wildcard, or no wildcard at all.
     if m == 1 && t[0] == TSeg::Wild {
-        return Some(vec![(0, n)]);
-    }
-    if !t.contains(&TSeg::Wild) {
-        let same = m == n && t.iter().zip(s).all(|(a, b)| compatible(a, token, b));
-        return same.then(|| (0..n).map(|k| (k, k + 1)).collect());
+        out.push((0, n));
+        return true;
     }
     let wilds = t.iter().filter(|x| **x == TSeg::Wild).count();
+    if wilds == 0 {
+        let same = m == n && t.iter().zip(s).all(|(a, b)| compatible(a, token, b));
+        if same {
+            out.extend((0..n).map(|k| (k, k + 1)));
+        }
+        return same;
+    }
     if wilds == 1 {
         // One wildcard: the segments before it match the token's start, those after its end.
-        let w = t.iter().position(|x| *x == TSeg::Wild)?;
+        let Some(w) = t.iter().position(|x| *x == TSeg::Wild) else {
+            return false;
+        };
         let tail = m - w - 1;
         if n < w + tail {
-            return None;
+            return false;
         }
         let head_ok = (0..w).all(|k| compatible(&t[k], token, &s[k]));
         let tail_ok = (0..tail).all(|k| compatible(&t[w + 1 + k], token, &s[n - tail + k]));
         if !(head_ok && tail_ok) {
-            return None;
+            return false;
         }
-        let mut spans: Vec<(usize, usize)> = (0..w).map(|k| (k, k + 1)).collect();
-        spans.push((w, n - tail));
-        spans.extend((n - tail..n).map(|k| (k, k + 1)));
-        return Some(spans);
+        out.extend((0..w).map(|k| (k, k + 1)));
+        out.push((w, n - tail));
+        out.extend((n - tail..n).map(|k| (k, k + 1)));
+        return true;
     }
     if m > MAX_ALIGN || n > MAX_ALIGN {
+        return false;
+    }
+    let mark = out.len();
+    let found = align_runs(t, token, out).is_some();
+    if !found {
+        out.truncate(mark);
+    }
+    found
+}
+
+/// [`align`] for a template with two or more wildcards, appending to `out`. The runs of
+/// template segments between wildcards are placed in turn: the first at the token's start, the
+/// last at its end, each other one at the first position where it fits. That is the alignment
+/// where every wildcard takes as few segments as still lets the rest match: what follows a
+/// wildcard that matches from some position also matches from any earlier one, so the first
+/// place that fits never prevents a match that a later place allows.
+fn align_runs(t: &[TSeg], token: TokenRef<'_>, out: &mut Vec<(usize, usize)>) -> Option<()> {
+    let s = token.segments;
+    let (m, n) = (t.len(), s.len());
+    // Whether template segments `from..from + len` fit token segments `at..at + len`.
+    let fits = |from: usize, len: usize, at: usize| {
+        (0..len).all(|k| compatible(&t[from + k], token, &s[at + k]))
+    };
+    let is_wild = |x: &TSeg| *x == TSeg::Wild;
+    let mut wild = t.iter().position(is_wild)?;
+    if wild > n || !fits(0, wild, 0) {
         return None;
     }
+    out.extend((0..wild).map(|k| (k, k + 1)));
+    // Token segments before `j` are covered.
+    let mut j = wild;
+    loop {
+        let from = wild + 1;
+        match t[from..].iter().position(is_wild) {
+            Some(p) => {
+                let len = p;
+                let at = (j..=n.checked_sub(len)?).find(|&at| fits(from, len, at))?;
+                out.push((j, at));
+                out.extend((at..at + len).map(|k| (k, k + 1)));
+                j = at + len;
+                wild = from + p;
+            }
+            None => {
+                let len = m - from;
+                let at = n.checked_sub(len)?;
+                if at < j || !fits(from, len, at) {
+                    return None;
+                }
+                out.push((j, at));
+                out.extend((at..n).map(|k| (k, k + 1)));
+                return Some(());
+            }
+        }
+    }
+}
+
+/// The search [`align_runs`] replaces, over every placement; kept to check it against.
+#[cfg(test)]
+fn align_search(t: &[TSeg], token: TokenRef<'_>) -> Option<Vec<(usize, usize)>> {
+    let s = token.segments;
+    let (m, n) = (t.len(), s.len());
     // ok[i][j]: t[i..] matches s[j..].
     let w = n + 1;
     let mut ok = vec![false; (m + 1) * w];
@@ -399,8 +602,8 @@ fn align(t: &[TSeg], token: &Token<'_>) -> Option<Vec<(usize, usize)>> {
 
 /// The template covering both `t` and `token`: their longest common subsequence of segments,
 /// with a wildcard wherever either has something the other lacks.
-fn generalise(t: &[TSeg], token: &Token<'_>) -> Vec<TSeg> {
-    let s = &token.segments;
+fn generalise(t: &[TSeg], token: TokenRef<'_>) -> Vec<TSeg> {
+    let s = token.segments;
     let (m, n) = (t.len(), s.len());
     if m > MAX_ALIGN || n > MAX_ALIGN {
         return ends_only(t, token);
@@ -467,8 +670,8 @@ fn merge_seg(t: &TSeg, text: &str, kind: SegKind) -> TSeg {
 }
 
 /// For very long tokens: the literal segments both share at each end, a wildcard between.
-fn ends_only(t: &[TSeg], token: &Token<'_>) -> Vec<TSeg> {
-    let s = &token.segments;
+fn ends_only(t: &[TSeg], token: TokenRef<'_>) -> Vec<TSeg> {
+    let s = token.segments;
     let n = t.len().min(s.len());
     let mut p = 0;
     while p < n && matches!(&t[p], TSeg::Lit(_)) && compatible(&t[p], token, &s[p]) {
@@ -548,33 +751,41 @@ fn shown(seg: &TSeg, count: u64, r: Render) -> Shown<'_> {
 /// The routing part of the tree: token count, then first token, to the clusters of that leaf.
 #[derive(Debug, Clone, Default)]
 pub struct Tree {
-    leaves: HashMap<usize, HashMap<String, Vec<usize>>>,
+    // A fast hasher (seeded per map): routing hashes every message's leaf key.
+    leaves: HashMap<usize, HashMap<String, Vec<usize>, RandomState>, RandomState>,
 }
 
 impl Tree {
     /// The leaf key of a message: its token count and its first token, or `<*>` when the first
     /// token holds a value that varies by its shape.
     pub fn key(tokens: &[Token<'_>]) -> (usize, String) {
-        let first = match tokens.first() {
-            Some(t)
-                if !t
-                    .segments
-                    .iter()
-                    .any(|s| matches!(s.kind, SegKind::Var { strong: true, .. })) =>
-            {
-                t.key()
-            }
-            Some(_) => "<*>".to_owned(),
-            None => String::new(),
-        };
+        let mut first = String::new();
+        Tree::first_key_into(tokens.first().map(Token::view), &mut first);
         (tokens.len(), first)
+    }
+
+    /// Writes the first-token part of a leaf key (see [`Tree::key`]) into `out`, replacing its
+    /// content.
+    pub fn first_key_into(first: Option<TokenRef<'_>>, out: &mut String) {
+        out.clear();
+        match first {
+            Some(t) if !t.has_strong_var() => t.key_into(out),
+            Some(_) => out.push_str("<*>"),
+            None => {}
+        }
     }
 
     /// Clusters (indices) in the leaf of `key`.
     pub fn leaf(&self, key: &(usize, String)) -> &[usize] {
+        self.leaf_of(key.0, &key.1)
+    }
+
+    /// Clusters (indices) in the leaf of messages of `len` tokens whose first token has the
+    /// key `first`.
+    pub fn leaf_of(&self, len: usize, first: &str) -> &[usize] {
         self.leaves
-            .get(&key.0)
-            .and_then(|by_first| by_first.get(key.1.as_str()))
+            .get(&len)
+            .and_then(|by_first| by_first.get(first))
             .map_or(&[], Vec::as_slice)
     }
 
@@ -630,6 +841,122 @@ mod tests {
         let mut out = String::new();
         slot.render(tokens.len() as u64, R, &mut out);
         assert_eq!(out, expected, "generalising {tokens:?}");
+    }
+
+    /// The first-fit placement of [`align_runs`] gives the alignment of the full search, on
+    /// random templates and tokens over a small alphabet (so that runs recur).
+    #[test]
+    fn aligns_runs_as_the_full_search_does() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |k: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % k
+        };
+        let alphabet = ["a", "b", "-", "/", "1"];
+        for _ in 0..20_000 {
+            let n = next(10) as usize;
+            let mut raw = String::new();
+            let mut segments = Vec::new();
+            for _ in 0..n {
+                let start = raw.len();
+                let kind = if next(4) == 0 {
+                    SegKind::Var {
+                        kind: Kind::Num,
+                        strong: true,
+                    }
+                } else {
+                    SegKind::Lit
+                };
+                raw.push_str(alphabet[next(alphabet.len() as u64) as usize]);
+                segments.push(Segment {
+                    start,
+                    end: raw.len(),
+                    kind,
+                });
+            }
+            let token = TokenRef {
+                raw: &raw,
+                segments: &segments,
+            };
+            let m = 2 + next(8) as usize;
+            let mut t: Vec<TSeg> = (0..m)
+                .map(|_| match next(4) {
+                    0 => TSeg::Wild,
+                    1 => TSeg::Var {
+                        kind: Kind::Num,
+                        strong: true,
+                        value: None,
+                    },
+                    _ => TSeg::Lit(alphabet[next(alphabet.len() as u64) as usize].to_owned()),
+                })
+                .collect();
+            // At least two wildcards.
+            let a = next(m as u64) as usize;
+            t[a] = TSeg::Wild;
+            let b = (a + 1 + next(m as u64 - 1) as usize) % m;
+            t[b] = TSeg::Wild;
+            let mut spans = Vec::new();
+            assert_eq!(
+                align_runs(&t, token, &mut spans).map(|()| spans),
+                align_search(&t, token),
+                "{t:?} / {raw:?} {segments:?}"
+            );
+        }
+    }
+
+    /// `fit_into` gives what `fit` and `align` give, on slots generalised from real tokens.
+    #[test]
+    fn fit_into_agrees_with_fit_and_align() {
+        let lines = [
+            "POST /repos/a/b/issues/1",
+            "POST /repos/cc/dd/issues/22",
+            "POST /services/data/v58.0/sobjects/Contact/",
+            "POST /services/data/v60.0/sobjects/Lead/",
+            r#"POST [a]","x":["a"]"#,
+            r#"POST [a, b]","x":["a","b"]"#,
+            "POST user=root",
+            "POST user=admin",
+            "POST files.upload",
+            "POST chat.postMessage",
+            "POST (a.b)",
+            "POST ()",
+        ];
+        let toks: Vec<Token<'_>> = lines.iter().filter_map(|l| tokenize(l).pop()).collect();
+        let mut slots = Vec::new();
+        for a in &toks {
+            for b in &toks {
+                let mut slot = Slot::from_token(a);
+                slot.absorb(b);
+                slots.push(slot);
+            }
+        }
+        let mut spans = Vec::new();
+        for slot in &slots {
+            for tok in &toks {
+                spans.clear();
+                let fit = slot.fit_into(tok.view(), &mut spans);
+                assert_eq!(fit, slot.fit(tok), "{slot:?} / {:?}", tok.raw);
+                match fit {
+                    Fit::Wild => assert_eq!(Some(spans.clone()), align(&slot.0, tok.view())),
+                    _ => assert!(spans.is_empty()),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn extracts_parameters_through_wildcards() {
+        let lines = ["POST /repos/a/b/issues/1", "POST /repos/cc/dd/issues/2"];
+        let toks: Vec<Token<'_>> = lines.iter().filter_map(|l| tokenize(l).pop()).collect();
+        let mut slot = Slot::from_token(&toks[0]);
+        slot.absorb(&toks[1]);
+        let line = "POST /repos/x/yy/issues/3";
+        let tok = tokenize(line).pop().expect("a token");
+        let mut out = Vec::new();
+        slot.parameters(&tok, 3, R, &mut out);
+        assert_eq!(out, ["x", "yy", "3"]);
     }
 
     #[test]
