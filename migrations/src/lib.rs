@@ -10,6 +10,7 @@ mod m20261123_000005_connections;
 mod m20261123_000006_connection_health;
 mod m20261123_000007_token_refresh;
 mod m20261123_000008_syncs;
+mod m20261123_000009_alerts;
 
 /// Every migration of Patchbay, in the order they apply.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_connection_health::Migration),
             Box::new(m20261123_000007_token_refresh::Migration),
             Box::new(m20261123_000008_syncs::Migration),
+            Box::new(m20261123_000009_alerts::Migration),
         ]
     }
 }

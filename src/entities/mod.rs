@@ -1,5 +1,6 @@
 //! Database entities (sea-orm). API types live in `graphql`; nothing here derives GraphQL.
 
+pub mod alert;
 pub mod api_key;
 pub mod connection;
 pub mod connector;

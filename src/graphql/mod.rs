@@ -7,6 +7,7 @@ mod connections;
 mod connectors;
 mod events;
 mod http;
+mod insights;
 mod mappings;
 mod operation;
 mod pagination;
@@ -34,6 +35,7 @@ pub struct QueryRoot(
     connections::ConnectionsQuery,
     syncs::SyncsQuery,
     records::RecordsQuery,
+    insights::InsightsQuery,
 );
 
 /// Every mutation, merged from the domain modules.
@@ -45,6 +47,7 @@ pub struct MutationRoot(
     connectors::ConnectorsMutation,
     connections::ConnectionsMutation,
     syncs::SyncsMutation,
+    insights::InsightsMutation,
 );
 
 /// Every subscription, merged from the domain modules.

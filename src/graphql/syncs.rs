@@ -133,8 +133,36 @@ pub struct Sync {
     pub workspace_id: String,
 }
 
+/// How often a sync should run.
+#[derive(SimpleObject)]
+pub struct RecommendedSchedule {
+    /// An interval, as `schedule.every` takes it.
+    pub every: String,
+    /// Why, in a sentence.
+    pub reason: String,
+}
+
 #[ComplexObject]
 impl Sync {
+    /// How often it should run, from how often its data actually changed over its last runs
+    /// and its connector's rate limit; null until it has run a few times.
+    async fn recommended_schedule(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<RecommendedSchedule>> {
+        let state = app(ctx)?;
+        let row = sync::get(&state.db, &self.workspace_id, &self.id)
+            .await
+            .gql()?;
+        let recommendation = sync::health::recommended_schedule(state, &row)
+            .await
+            .gql()?;
+        Ok(recommendation.map(|r| RecommendedSchedule {
+            every: sync::schedule::format_every(std::time::Duration::from_secs(r.every_secs)),
+            reason: r.reason,
+        }))
+    }
+
     /// The latest run.
     async fn last_run(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<SyncRun>> {
         let rows = queries::runs_page(&app(ctx)?.db, &self.workspace_id, &self.id, None, None, 1)

@@ -5,3 +5,4 @@
 pub mod explain;
 pub mod health;
 pub mod patterns;
+pub mod summary;

@@ -4,6 +4,7 @@
 
 pub mod content;
 pub mod engine;
+pub mod health;
 pub mod queries;
 pub mod schedule;
 pub mod scheduler;

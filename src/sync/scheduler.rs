@@ -250,6 +250,12 @@ pub(crate) async fn execute_claimed(state: &AppState, id: &str, token: &str) {
         })
     };
     match engine::execute(state, id, token).await {
+        Ok(engine::Outcome::Finished) => {
+            tracing::info!(run = %id, "sync run finished");
+            if let Err(error) = super::health::check_for_spike(state, id).await {
+                error.log();
+            }
+        }
         Ok(outcome) => tracing::info!(run = %id, ?outcome, "sync run stopped"),
         Err(error) => {
             error.log();

@@ -10,6 +10,7 @@ mod connectors;
 mod console;
 mod graphql_http;
 mod helpers;
+mod insights;
 mod mappings;
 mod oauth;
 mod observability;
