@@ -21,7 +21,7 @@ use crate::{
     Error, Result,
     connections::Live,
     connectors::{
-        definition::{Deletes, Stream},
+        definition::{Deletes, Incremental, Stream},
         http::HttpError,
         paginate::{self, Paginator},
         path::JsonPath,
@@ -217,7 +217,76 @@ impl<'a> Engine<'a> {
                 None => break,
             }
         }
-        self.complete().await
+        let deleted = match self.read_deleted().await {
+            Ok(deleted) => deleted,
+            Err(HttpError::Park { until }) => return self.park(until).await,
+            Err(error) => {
+                let (status, message) = match &error {
+                    HttpError::Upstream {
+                        status, excerpt, ..
+                    } => (*status, excerpt.clone()),
+                    other => (None, other.to_string()),
+                };
+                return self
+                    .fail(
+                        "fetch",
+                        status,
+                        &format!("reading deleted records: {message}"),
+                    )
+                    .await;
+            }
+        };
+        self.complete(deleted).await
+    }
+
+    /// The external ids the stream's deleted-records endpoint lists (since the run's window),
+    /// when it declares one.
+    async fn read_deleted(&mut self) -> std::result::Result<Vec<String>, HttpError> {
+        let Some(Deletes::Endpoint(endpoint)) = self.stream.deletes.clone() else {
+            return Ok(Vec::new());
+        };
+        let invalid = |e: &dyn std::fmt::Display| HttpError::Invalid(e.to_string());
+        let listing = Stream {
+            request: endpoint.request.clone(),
+            pagination: endpoint.pagination.clone(),
+            record_path: endpoint.record_path.clone(),
+            primary_key: endpoint.primary_key.clone(),
+            incremental: match (&self.stream.incremental, &endpoint.since) {
+                (Some(incremental), Some(since)) => Some(Incremental {
+                    since: since.clone(),
+                    ..incremental.clone()
+                }),
+                _ => None,
+            },
+            deletes: None,
+            ..self.stream.clone()
+        };
+        let key: Vec<JsonPath> = endpoint
+            .primary_key
+            .iter()
+            .map(|p| JsonPath::parse(p).map_err(|e| invalid(&e)))
+            .collect::<std::result::Result<_, _>>()?;
+        let settings = self.live.settings.clone();
+        let since = listing.incremental.as_ref().and(self.since.clone());
+        let mut paginator = Paginator::new(&listing, &settings, since).map_err(|e| invalid(&e))?;
+        let mut request = paginator.first_request().map_err(|e| invalid(&e))?;
+        let mut ids = Vec::new();
+        loop {
+            let response = self
+                .live
+                .send(self.state, &request, self.stream.rate_limit)
+                .await?;
+            let page = paginator.next(&response).map_err(|e| invalid(&e))?;
+            ids.extend(
+                page.records
+                    .iter()
+                    .filter_map(|item| content::external_id(item, &key)),
+            );
+            match page.next {
+                Some(next) => request = next,
+                None => return Ok(ids),
+            }
+        }
     }
 
     /// Prepares and commits one page; `false` when the lease was lost.
@@ -325,7 +394,7 @@ impl<'a> Engine<'a> {
 
     /// After the last page: the full-scan diff, the sync's cursor, the final status and the
     /// `sync.succeeded` event, in one transaction.
-    async fn complete(&mut self) -> Result<Outcome> {
+    async fn complete(&mut self, listed_deleted: Vec<String>) -> Result<Outcome> {
         let now = Utc::now();
         let txn = self.state.db.begin().await?;
         if !store::hold(&txn, &self.owner(self.lease_until())).await? {
@@ -378,6 +447,20 @@ impl<'a> Engine<'a> {
                 store::mark_deleted(&txn, &unseen, &self.run.id, now).await?;
                 deleted_ids = unseen;
             }
+        }
+        for chunk in listed_deleted.chunks(500) {
+            let ids: Vec<String> = record::Entity::find()
+                .select_only()
+                .column(record::Column::Id)
+                .filter(record::Column::ConnectionId.eq(self.sync.connection_id.as_str()))
+                .filter(record::Column::Model.eq(self.sync.stream.as_str()))
+                .filter(record::Column::DeletedAt.is_null())
+                .filter(record::Column::ExternalId.is_in(chunk.iter().map(String::as_str)))
+                .into_tuple()
+                .all(&txn)
+                .await?;
+            store::mark_deleted(&txn, &ids, &self.run.id, now).await?;
+            deleted_ids.extend(ids);
         }
         let events: Vec<_> = deleted_ids
             .iter()

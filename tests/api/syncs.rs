@@ -604,3 +604,59 @@ async fn the_cli_runs_a_sync_in_the_foreground_and_prints_its_summary() {
     assert!(stderr.contains("records ("), "a progress line: {stderr}");
     assert_eq!(stored_records(&app, &connection, true).await, 30);
 }
+
+#[tokio::test]
+async fn an_incremental_run_reads_deletions_from_the_deleted_records_endpoint() {
+    let app = spawn_app().await;
+    let fake = FakeCrm::start(30).await;
+    app.graphql(
+        "mutation($d: JSON!) { registerConnector(definition: $d) { name } }",
+        json!({ "d": FakeCrm::definition_with_deleted_endpoint("crm_deleted", 10) }),
+    )
+    .await;
+    let (_, body) = app
+        .graphql(
+            "mutation($i: CreateConnectionInput!) { createConnection(input: $i) { id } }",
+            json!({ "i": { "connector": "crm_deleted", "name": "crm",
+                "credentials": { "token": TOKEN }, "baseUrlOverride": fake.url } }),
+        )
+        .await;
+    let connection = body["data"]["createConnection"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, body) = app
+        .graphql(
+            "mutation($c: ID!) { createSync(input: { connection: $c, stream: \"contacts\" }) { id } }",
+            json!({ "c": connection }),
+        )
+        .await;
+    let sync = body["data"]["createSync"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        counts(&run_to_end(&app, &sync, false).await),
+        [30, 0, 0, 0, 0]
+    );
+
+    let removed = fake.crm.remove(3);
+    let second = run_to_end(&app, &sync, false).await;
+    assert_eq!(second["status"], "SUCCEEDED", "{second}");
+    assert_eq!(second["deleted"], 3, "{second}");
+    assert_eq!(stored_records(&app, &connection, false).await, 27);
+    let (_, body) = app
+        .graphql(
+            "query($c: ID!) { records(connection: $c, model: \"contacts\", includeDeleted: true, first: 100) { edges { node { externalId deletedAt } } } }",
+            json!({ "c": connection }),
+        )
+        .await;
+    let gone: Vec<String> = body["data"]["records"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["node"]["deletedAt"].is_string())
+        .map(|e| e["node"]["externalId"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(gone, removed);
+}

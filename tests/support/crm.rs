@@ -54,6 +54,8 @@ pub struct Crm {
     pub quota_on_page: AtomicUsize,
     quota_spent: AtomicBool,
     serial: AtomicU64,
+    /// Contacts removed, and when (for the deleted-records endpoint).
+    pub removed: Mutex<Vec<(String, DateTime<Utc>)>>,
 }
 
 impl Crm {
@@ -86,6 +88,11 @@ impl Crm {
             .map(|c| c.id.clone())
             .collect();
         contacts.retain(|c| !removed.contains(&c.id));
+        let now = Utc::now();
+        self.removed
+            .lock()
+            .unwrap()
+            .extend(removed.iter().map(|id| (id.clone(), now)));
         removed
     }
 }
@@ -122,9 +129,24 @@ impl FakeCrm {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let router = Router::new()
             .route("/contacts", get(list_contacts))
+            .route("/contacts/deleted", get(list_deleted))
             .with_state(crm.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
         Self { url, crm }
+    }
+
+    /// The same connector, with deletions read from `/contacts/deleted?since=` instead of a
+    /// full-scan diff.
+    pub fn definition_with_deleted_endpoint(name: &str, page_size: usize) -> Value {
+        let mut definition = Self::definition(name, page_size);
+        definition["streams"][0]["deletes"] = json!({
+            "type": "endpoint",
+            "request": {"path": "/contacts/deleted"},
+            "record_path": "deleted",
+            "primary_key": ["id"],
+            "since": {"type": "query_param", "name": "since"}
+        });
+        definition
     }
 
     /// A connector definition for this fake: incremental on `updated_at`, full-scan deletes.
@@ -155,6 +177,26 @@ impl FakeCrm {
             }]
         })
     }
+}
+
+/// `GET /contacts/deleted?since=`: ids removed at or after `since`.
+async fn list_deleted(
+    State(crm): State<Arc<Crm>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let since = query
+        .get("since")
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|s| s.to_utc());
+    let deleted: Vec<Value> = crm
+        .removed
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, at)| since.is_none_or(|since| *at >= since))
+        .map(|(id, at)| json!({"id": id, "deleted_at": at.to_rfc3339()}))
+        .collect();
+    Json(json!({"deleted": deleted})).into_response()
 }
 
 async fn list_contacts(
