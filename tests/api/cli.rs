@@ -47,7 +47,17 @@ fn capture(reader: impl std::io::Read + Send + 'static) -> Arc<Mutex<String>> {
 }
 
 pub fn serve(data_dir: &std::path::Path, database_url: Option<&str>) -> Served {
+    serve_with(data_dir, database_url, &[])
+}
+
+/// [`serve`] with more environment variables.
+pub fn serve_with(
+    data_dir: &std::path::Path,
+    database_url: Option<&str>,
+    env: &[(&str, &str)],
+) -> Served {
     let mut child = command(data_dir, database_url)
+        .envs(env.iter().copied())
         .args(["serve", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -83,6 +93,12 @@ pub fn serve(data_dir: &std::path::Path, database_url: Option<&str>) -> Served {
 }
 
 impl Served {
+    /// Kills the process with SIGKILL: no shutdown, no last flush.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
     /// What the process printed on standard output so far.
     pub fn stdout_text(&self) -> String {
         self.stdout.lock().unwrap().clone()

@@ -660,3 +660,56 @@ async fn an_incremental_run_reads_deletions_from_the_deleted_records_endpoint() 
         .collect();
     assert_eq!(gone, removed);
 }
+
+#[tokio::test]
+async fn a_run_whose_process_was_killed_resumes_in_another_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = crate::helpers::fresh_database_url(&dir).await;
+    let fake = FakeCrm::start(100).await;
+    fake.crm.hang_from_page.store(4, Ordering::SeqCst);
+    let data_dir = tempfile::tempdir().unwrap();
+    let (path, url) = (data_dir.path().to_owned(), database_url.clone());
+    let child = tokio::task::spawn_blocking(move || {
+        crate::cli::serve_with(
+            &path,
+            Some(&url),
+            &[
+                ("PATCHBAY_MASTER_KEY", &"42".repeat(32)),
+                ("PATCHBAY_ALLOW_PRIVATE_NETWORKS", "true"),
+                ("PATCHBAY_SYNC_LEASE_SECS", "3"),
+                ("PATCHBAY_SYNC_POLL_MS", "50"),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    let api_key = crate::cli::keys_in(&child.stdout_text())
+        .into_iter()
+        .next()
+        .expect("the first start prints a key");
+    // The child, seen through a TestApp-shaped handle for the helpers above.
+    let mut remote = spawn_app().await;
+    remote.address = format!("http://127.0.0.1:{}", child.port);
+    remote.api_key = api_key.clone();
+    let (connection, sync) = sync_of(&remote, &fake, 10, json!({})).await;
+    let run = start_run(&remote, &sync, false).await;
+    wait_for(&remote, &run, |r| r["pages"] == 3).await;
+    tokio::task::spawn_blocking(move || child.kill())
+        .await
+        .unwrap();
+
+    fake.crm.hang_from_page.store(0, Ordering::SeqCst);
+    let mut next = spawn_app_with(move |c| c.database_url = database_url).await;
+    next.api_key = api_key;
+    let done = wait_for(&next, &run, finished).await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    assert_eq!(counts(&done), [100, 0, 0, 0, 0]);
+    assert_eq!(stored_records(&next, &connection, true).await, 100);
+    let cursors = fake.crm.cursors.lock().unwrap().clone();
+    assert_eq!(
+        cursors.len(),
+        11,
+        "pages 1-3, the hung page 4, then pages 4-10: {cursors:?}"
+    );
+    assert_eq!(cursors[4], "c00030", "it resumed after page 3");
+}
