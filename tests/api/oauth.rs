@@ -314,3 +314,54 @@ async fn client_credentials_fetch_a_token_and_reuse_it() {
     assert_eq!(item_ids(&sample(&app, &app.api_key, &id).await), ["1", "2"]);
     assert_eq!(provider.machine_tokens.load(Ordering::SeqCst), 2);
 }
+
+#[tokio::test]
+async fn no_token_or_client_secret_reaches_the_debug_logs_of_the_real_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = crate::helpers::fresh_database_url(&dir).await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let (path, url) = (data_dir.path().to_owned(), database_url.clone());
+    let child = tokio::task::spawn_blocking(move || {
+        crate::cli::serve_with(
+            &path,
+            Some(&url),
+            &[("PATCHBAY_ALLOW_PRIVATE_NETWORKS", "true")],
+        )
+    })
+    .await
+    .unwrap();
+    let mut remote = spawn_app().await;
+    remote.address = format!("http://127.0.0.1:{}", child.port);
+    remote.api_key = crate::cli::keys_in(&child.stdout_text())
+        .into_iter()
+        .next()
+        .unwrap();
+    let fake = FakeOAuth::start().await;
+    let id = connect(&remote, &fake, false, Some(fake.provider.issue())).await;
+    fake.provider.expire_access_tokens();
+    assert_eq!(
+        item_ids(&sample(&remote, &remote.api_key, &id).await),
+        ["1", "2"]
+    );
+    fake.provider.revoke_grant();
+    sample(&remote, &remote.api_key, &id).await;
+    assert_eq!(fake.provider.refreshes.load(Ordering::SeqCst), 1);
+    let (_, logs) = tokio::task::spawn_blocking(move || child.stop())
+        .await
+        .unwrap();
+    assert!(
+        logs.contains("token refresh refused"),
+        "the refusal is logged"
+    );
+    for secret in fake
+        .provider
+        .issued
+        .lock()
+        .unwrap()
+        .iter()
+        .map(String::as_str)
+        .chain([CLIENT_SECRET])
+    {
+        assert!(!logs.contains(secret), "a secret reached the logs");
+    }
+}
