@@ -9,7 +9,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     pub workspace_id: String,
-    /// `sync_failure_spike`.
+    /// `sync_failure_spike` or `pattern_failure_spike`.
     pub kind: String,
     pub sync_id: Option<String>,
     pub run_id: Option<String>,

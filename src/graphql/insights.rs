@@ -92,7 +92,8 @@ pub enum AlertStatus {
 pub struct Alert {
     /// Its id.
     pub id: ID,
-    /// `sync_failure_spike`.
+    /// `sync_failure_spike` (a run failing far more than the ones before) or
+    /// `pattern_failure_spike` (a failure pattern jumping in the last hour).
     pub kind: String,
     /// The sync.
     pub sync_id: Option<ID>,

@@ -103,8 +103,128 @@ pub async fn failure_patterns(
     Ok(summary::summarise(&failures, since, until, TREND_BUCKETS))
 }
 
-/// After a run ends: raises an alert (and a `sync.failure_spike` event, in one transaction)
-/// when its failures jump well above the sync's recent runs, unless one is already open.
+/// After a run ends: raises the alerts its failures call for (see [`check_for_spike`] and
+/// [`check_pattern_spikes`]).
+pub async fn check_after_run(state: &AppState, run_id: &str) -> Result<Vec<alert::Model>> {
+    let mut raised: Vec<alert::Model> = check_for_spike(state, run_id).await?.into_iter().collect();
+    raised.extend(check_pattern_spikes(state, run_id).await?);
+    Ok(raised)
+}
+
+/// Raises an alert for each failure pattern of the run's sync whose last hour jumps well above
+/// the day before it (one open alert per sync and template).
+pub async fn check_pattern_spikes(state: &AppState, run_id: &str) -> Result<Vec<alert::Model>> {
+    let Some(run) = sync_run::Entity::find_by_id(run_id).one(&state.db).await? else {
+        return Ok(Vec::new());
+    };
+    if run.failed == 0 && run.status != "failed" {
+        return Ok(Vec::new());
+    }
+    let until = Utc::now();
+    let filter = PatternFilter {
+        sync_id: Some(&run.sync_id),
+        since: Some(until - Duration::hours(i64::try_from(TREND_BUCKETS).unwrap_or(24))),
+        until: Some(until),
+        ..PatternFilter::default()
+    };
+    let patterns = failure_patterns(&state.db, &run.workspace_id, &filter).await?;
+    let mut raised = Vec::new();
+    for pattern in patterns.into_iter().filter(|p| p.spiking) {
+        let message = format!(
+            "failures like `{}` jumped to {} in the last hour",
+            pattern.template,
+            pattern.trend.last().copied().unwrap_or(0)
+        );
+        let baseline = {
+            let before = &pattern.trend[..pattern.trend.len().saturating_sub(1)];
+            before.iter().sum::<u64>() as f64 / before.len().max(1) as f64
+        };
+        let count = pattern.trend.last().copied().unwrap_or(0);
+        if let Some(alert) = raise(
+            state,
+            &run,
+            "pattern_failure_spike",
+            &message,
+            count,
+            baseline,
+            json!({"template": pattern.template, "cause": pattern.explanation.as_ref().map(|e| e.cause)}),
+        )
+        .await?
+        {
+            raised.push(alert);
+        }
+    }
+    Ok(raised)
+}
+
+/// Inserts an alert and its `sync.failure_spike` event in one transaction, unless an open
+/// alert with the same kind and message subject exists for the sync.
+#[allow(clippy::too_many_arguments)]
+async fn raise(
+    state: &AppState,
+    run: &sync_run::Model,
+    kind: &str,
+    message: &str,
+    count: u64,
+    baseline: f64,
+    extra: serde_json::Value,
+) -> Result<Option<alert::Model>> {
+    let subject = extra
+        .get("template")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let open = alert::Entity::find()
+        .filter(alert::Column::SyncId.eq(run.sync_id.as_str()))
+        .filter(alert::Column::Kind.eq(kind))
+        .filter(alert::Column::Status.eq("open"))
+        .all(&state.db)
+        .await?;
+    if open
+        .iter()
+        .any(|a| subject.is_empty() || a.message.contains(&subject))
+    {
+        return Ok(None);
+    }
+    let now = Utc::now();
+    let row = alert::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        workspace_id: Set(run.workspace_id.clone()),
+        kind: Set(kind.into()),
+        sync_id: Set(Some(run.sync_id.clone())),
+        run_id: Set(Some(run.id.clone())),
+        message: Set(message.to_owned()),
+        count: Set(i64::try_from(count).unwrap_or(i64::MAX)),
+        baseline: Set(baseline),
+        status: Set("open".into()),
+        created_at: Set(now),
+        acknowledged_at: Set(None),
+    };
+    let txn = state.db.begin().await?;
+    let inserted = alert::Entity::insert(row).exec_with_returning(&txn).await?;
+    let mut data = json!({"alertId": inserted.id, "kind": kind, "syncId": run.sync_id,
+                          "runId": run.id, "count": count, "baseline": baseline,
+                          "message": message});
+    if let (Some(data), Some(extra)) = (data.as_object_mut(), extra.as_object()) {
+        data.extend(extra.clone());
+    }
+    store::insert_events(
+        &txn,
+        vec![store::outbox(
+            &run.workspace_id,
+            "sync.failure_spike",
+            &data,
+            now,
+        )],
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::warn!(sync = %run.sync_id, run = %run.id, %message, "failure spike");
+    Ok(Some(inserted))
+}
+
+/// Raises an alert (and a `sync.failure_spike` event, in one transaction) when the run's
+/// failures jump well above the sync's recent runs, unless one is already open.
 pub async fn check_for_spike(state: &AppState, run_id: &str) -> Result<Option<alert::Model>> {
     let Some(run) = sync_run::Entity::find_by_id(run_id).one(&state.db).await? else {
         return Ok(None);
@@ -134,48 +254,20 @@ pub async fn check_for_spike(state: &AppState, run_id: &str) -> Result<Option<al
     let Some(spike) = health::spike(&counts, &config) else {
         return Ok(None);
     };
-    let open = alert::Entity::find()
-        .filter(alert::Column::SyncId.eq(run.sync_id.as_str()))
-        .filter(alert::Column::Status.eq("open"))
-        .one(&state.db)
-        .await?;
-    if open.is_some() {
-        return Ok(None);
-    }
-    let now = Utc::now();
     let message = format!(
         "{} failures in run {}, against {:.1} per run before (z = {:.1})",
         spike.count, run.id, spike.baseline, spike.z
     );
-    let row = alert::ActiveModel {
-        id: Set(uuid::Uuid::now_v7().to_string()),
-        workspace_id: Set(run.workspace_id.clone()),
-        kind: Set("sync_failure_spike".into()),
-        sync_id: Set(Some(run.sync_id.clone())),
-        run_id: Set(Some(run.id.clone())),
-        message: Set(message.clone()),
-        count: Set(i64::try_from(spike.count).unwrap_or(i64::MAX)),
-        baseline: Set(spike.baseline),
-        status: Set("open".into()),
-        created_at: Set(now),
-        acknowledged_at: Set(None),
-    };
-    let txn = state.db.begin().await?;
-    let inserted = alert::Entity::insert(row).exec_with_returning(&txn).await?;
-    store::insert_events(
-        &txn,
-        vec![store::outbox(
-            &run.workspace_id,
-            "sync.failure_spike",
-            &json!({"alertId": inserted.id, "syncId": run.sync_id, "runId": run.id,
-                    "count": spike.count, "baseline": spike.baseline, "message": message}),
-            now,
-        )],
+    raise(
+        state,
+        &run,
+        "sync_failure_spike",
+        &message,
+        spike.count,
+        spike.baseline,
+        json!({}),
     )
-    .await?;
-    txn.commit().await?;
-    tracing::warn!(sync = %run.sync_id, run = %run.id, %message, "sync failure spike");
-    Ok(Some(inserted))
+    .await
 }
 
 /// The workspace's alerts, newest first, optionally of one status.

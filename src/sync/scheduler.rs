@@ -252,7 +252,7 @@ pub(crate) async fn execute_claimed(state: &AppState, id: &str, token: &str) {
     match engine::execute(state, id, token).await {
         Ok(engine::Outcome::Finished) => {
             tracing::info!(run = %id, "sync run finished");
-            if let Err(error) = super::health::check_for_spike(state, id).await {
+            if let Err(error) = super::health::check_after_run(state, id).await {
                 error.log();
             }
         }

@@ -308,3 +308,72 @@ async fn a_sync_gets_a_recommended_schedule_from_how_often_its_data_changed() {
     assert_eq!(recommended["every"], "3h", "{body}");
     assert!(!recommended["reason"].as_str().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_failure_pattern_jumping_in_the_last_hour_raises_a_pattern_alert() {
+    use patchbay::entities::sync_log;
+    let app = spawn_app().await;
+    let fake = FakeCrm::start(20).await;
+    let (connection, sync, run) = sync_with_a_run(&app, &fake).await;
+    let workspace = app.workspace_id().await;
+    // Two a hour for a day, then thirty in the last hour.
+    let mut minutes_ago: Vec<i64> = (1..24).flat_map(|h| [h * 60 + 10, h * 60 + 40]).collect();
+    minutes_ago.extend((0..30).map(|i| i % 50 + 1));
+    for (i, minutes) in minutes_ago.into_iter().enumerate() {
+        sync_log::ActiveModel {
+            id: Set(uuid::Uuid::now_v7().to_string()),
+            workspace_id: Set(workspace.clone()),
+            connection_id: Set(connection.clone()),
+            sync_id: Set(sync.clone()),
+            run_id: Set(run.clone()),
+            level: Set("error".into()),
+            stage: Set("fetch".into()),
+            external_id: Set(None),
+            http_status: Set(Some(503)),
+            provider_code: Set(None),
+            message: Set(format!(
+                "503 Service Unavailable from /crm/v3/objects (request {i})"
+            )),
+            created_at: Set(Utc::now() - Duration::minutes(minutes)),
+        }
+        .insert(&app.state.db)
+        .await
+        .unwrap();
+    }
+    // A run that fails makes Patchbay look at the sync's patterns.
+    fake.crm
+        .fail_from_page
+        .store(1, std::sync::atomic::Ordering::SeqCst);
+    let failed = run_and_wait(&app, &sync, false).await;
+    assert_eq!(failed["status"], "FAILED");
+    let mut alerts = json!([]);
+    for _ in 0..100 {
+        let (_, body) = app
+            .graphql("{ alerts { kind message count } }", json!({}))
+            .await;
+        alerts = body["data"]["alerts"].clone();
+        if alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "pattern_failure_spike")
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let alert = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "pattern_failure_spike")
+        .unwrap_or_else(|| panic!("{alerts}"));
+    assert!(
+        alert["message"]
+            .as_str()
+            .unwrap()
+            .contains("503 Service Unavailable"),
+        "{alert}"
+    );
+    assert!(alert["count"].as_i64().unwrap() >= 30, "{alert}");
+}
