@@ -6,7 +6,7 @@
 pub mod auth;
 /// First start of an empty database: the `default` workspace and its admin key.
 pub mod bootstrap;
-/// The command line: `serve`, `migrate`, `keys`, `schema`, `version`.
+/// The command line: `serve`, `migrate`, `keys`, `sync run`, `schema`, `version`, offline tools.
 pub mod cli;
 /// Configuration from flags and `PATCHBAY_*` environment variables.
 pub mod config;
@@ -38,9 +38,12 @@ pub mod server;
 pub mod ssrf;
 /// Shared application state handed to every handler and resolver.
 pub mod state;
-/// Logging with `tracing`: pretty or JSON.
+/// Inbound syncs: configs, runs, the engine, leased scheduling, records, sync health.
 pub mod sync;
+/// Logging with `tracing`: pretty or JSON.
 pub mod telemetry;
+/// Webhooks: the pure cores (signatures, filters, event types, retries, inbound verification).
+pub mod webhooks;
 /// Workspaces, the tenants every object belongs to.
 pub mod workspaces;
 
