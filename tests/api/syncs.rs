@@ -713,3 +713,34 @@ async fn a_run_whose_process_was_killed_resumes_in_another_process() {
     );
     assert_eq!(cursors[4], "c00030", "it resumed after page 3");
 }
+
+#[tokio::test]
+async fn a_backfill_rereads_a_window_and_keeps_the_store_readable() {
+    let app = spawn_app().await;
+    let fake = FakeCrm::start(50).await;
+    let (connection, sync) = sync_of(&app, &fake, 20, json!({})).await;
+    run_to_end(&app, &sync, false).await;
+    // Nothing changed: an incremental run reads (almost) nothing...
+    let quiet = run_to_end(&app, &sync, false).await;
+    assert!(quiet["fetched"].as_i64().unwrap() <= 1, "{quiet}");
+    // ...a backfill from two days ago reads every record again, all unchanged.
+    let since = (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339();
+    let (_, body) = app
+        .graphql(
+            "mutation($s: ID!, $t: DateTime!) { backfillSync(id: $s, since: $t) { id } }",
+            json!({ "s": sync, "t": since }),
+        )
+        .await;
+    let run = body["data"]["backfillSync"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    assert_eq!(
+        stored_records(&app, &connection, false).await,
+        50,
+        "readable throughout"
+    );
+    let done = wait_for(&app, &run, finished).await;
+    assert_eq!(counts(&done), [0, 0, 50, 0, 0], "{done}");
+    assert_eq!(stored_records(&app, &connection, false).await, 50);
+}
