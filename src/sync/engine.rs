@@ -193,12 +193,7 @@ impl<'a> Engine<'a> {
                 Ok(response) => response,
                 Err(HttpError::Park { until }) => return self.park(until).await,
                 Err(error) => {
-                    let (status, message) = match &error {
-                        HttpError::Upstream {
-                            status, excerpt, ..
-                        } => (*status, excerpt.clone()),
-                        other => (None, other.to_string()),
-                    };
+                    let (status, message) = status_and_message(&error);
                     return self.fail("fetch", status, &message).await;
                 }
             };
@@ -221,12 +216,7 @@ impl<'a> Engine<'a> {
             Ok(deleted) => deleted,
             Err(HttpError::Park { until }) => return self.park(until).await,
             Err(error) => {
-                let (status, message) = match &error {
-                    HttpError::Upstream {
-                        status, excerpt, ..
-                    } => (*status, excerpt.clone()),
-                    other => (None, other.to_string()),
-                };
+                let (status, message) = status_and_message(&error);
                 return self
                     .fail(
                         "fetch",
@@ -654,6 +644,16 @@ impl<'a> Engine<'a> {
             at: Utc::now(),
             data: self.summary(status),
         });
+    }
+}
+
+/// The provider's status and the scrubbed message of a failed request, for the sync log.
+fn status_and_message(error: &HttpError) -> (Option<u16>, String) {
+    match error {
+        HttpError::Upstream {
+            status, excerpt, ..
+        } => (*status, excerpt.clone()),
+        other => (None, other.to_string()),
     }
 }
 
