@@ -374,7 +374,8 @@ impl HttpClient {
             Method::Patch => reqwest::Method::PATCH,
             Method::Delete => reqwest::Method::DELETE,
         };
-        let mut builder = self.client.request(method, url).query(&request.query);
+        // `url` already carries the request's query (see `PageRequest::url`).
+        let mut builder = self.client.request(method, url);
         for (name, value) in &endpoint.definition.headers {
             let value = template::render(value, |key| endpoint.settings.get(key).cloned())
                 .map_err(|e| HttpError::Invalid(format!("header `{name}`: {e}")))?;

@@ -202,9 +202,26 @@ async fn list_deleted(
 async fn list_contacts(
     State(crm): State<Arc<Crm>>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     crm.requests.fetch_add(1, Ordering::SeqCst);
+    // Like many APIs, refuse a parameter given twice.
+    let names: Vec<String> =
+        url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+            .map(|(name, _)| name.into_owned())
+            .collect();
+    let mut unique = names.clone();
+    unique.sort();
+    unique.dedup();
+    if unique.len() != names.len() {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"status": "error", "category": "VALIDATION_ERROR",
+                        "message": format!("duplicate query parameters: {names:?}")})),
+        )
+            .into_response();
+    }
     let authorized = headers.get("authorization").and_then(|v| v.to_str().ok())
         == Some(&format!("Bearer {TOKEN}"));
     if !authorized {
