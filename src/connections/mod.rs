@@ -266,7 +266,7 @@ pub async fn reseal_all(
 }
 
 /// A connection of this workspace and its connector.
-async fn find_with_connector(
+pub(crate) async fn find_with_connector(
     state: &AppState,
     workspace_id: &str,
     id: &str,

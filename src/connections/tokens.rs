@@ -77,12 +77,10 @@ impl Live {
         if oauth && self.can_refresh() && self.token_due(Utc::now()) {
             self.refresh(state).await?;
         }
-        let first = {
-            let mut endpoint = self.endpoint();
-            endpoint.rate_limit = rate_limit.or(endpoint.rate_limit);
-            endpoint.refreshable = oauth;
-            state.http.send(&endpoint, request).await
-        };
+        let first = state
+            .http
+            .send(&self.paced(rate_limit, oauth), request)
+            .await;
         match first {
             Err(HttpError::TokenRefused { excerpt }) if !self.can_refresh() => {
                 Err(HttpError::Upstream {
@@ -93,12 +91,26 @@ impl Live {
             }
             Err(HttpError::TokenRefused { .. }) => {
                 self.refresh(state).await?;
-                let mut endpoint = self.endpoint();
-                endpoint.rate_limit = rate_limit.or(endpoint.rate_limit);
-                state.http.send(&endpoint, request).await
+                state
+                    .http
+                    .send(&self.paced(rate_limit, false), request)
+                    .await
             }
             other => other,
         }
+    }
+
+    /// The endpoint with a stream's rate limit (else the definition's) and whether a 401 may
+    /// be answered by a refresh.
+    fn paced(
+        &self,
+        rate_limit: Option<RateLimit>,
+        refreshable: bool,
+    ) -> crate::connectors::http::Endpoint<'_> {
+        let mut endpoint = self.endpoint();
+        endpoint.rate_limit = rate_limit.or(endpoint.rate_limit);
+        endpoint.refreshable = refreshable;
+        endpoint
     }
 
     fn is_oauth(&self) -> bool {

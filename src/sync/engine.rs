@@ -489,8 +489,7 @@ impl<'a> Engine<'a> {
         } else {
             "succeeded"
         };
-        let finished = SyncRuns::update_many()
-            .col_expr(run_entity::Column::Status, Expr::value(status))
+        let finished = released(status)
             .col_expr(
                 run_entity::Column::Deleted,
                 Expr::value(self.totals.deleted),
@@ -498,11 +497,6 @@ impl<'a> Engine<'a> {
             .col_expr(run_entity::Column::HeldDeletions, Expr::value(held))
             .col_expr(run_entity::Column::FinishedAt, Expr::value(now))
             .col_expr(run_entity::Column::PageCursor, Expr::value(None::<String>))
-            .col_expr(run_entity::Column::LockedBy, Expr::value(None::<String>))
-            .col_expr(
-                run_entity::Column::LockedUntil,
-                Expr::value(None::<DateTime<Utc>>),
-            )
             .filter(run_entity::Column::Id.eq(self.run.id.as_str()))
             .filter(run_entity::Column::LockedBy.eq(self.claim))
             .exec(&txn)
@@ -541,14 +535,8 @@ impl<'a> Engine<'a> {
     /// Quota exhausted: the committed pages stay, the run waits until the reset.
     async fn park(&mut self, until: std::time::SystemTime) -> Result<Outcome> {
         let until: DateTime<Utc> = until.into();
-        SyncRuns::update_many()
-            .col_expr(run_entity::Column::Status, Expr::value("waiting"))
+        released("waiting")
             .col_expr(run_entity::Column::WaitingUntil, Expr::value(until))
-            .col_expr(run_entity::Column::LockedBy, Expr::value(None::<String>))
-            .col_expr(
-                run_entity::Column::LockedUntil,
-                Expr::value(None::<DateTime<Utc>>),
-            )
             .filter(run_entity::Column::Id.eq(self.run.id.as_str()))
             .filter(run_entity::Column::LockedBy.eq(self.claim))
             .exec(&self.state.db)
@@ -567,14 +555,8 @@ impl<'a> Engine<'a> {
             .one(&self.state.db)
             .await?;
         if cancel == Some(true) {
-            SyncRuns::update_many()
-                .col_expr(run_entity::Column::Status, Expr::value("cancelled"))
+            released("cancelled")
                 .col_expr(run_entity::Column::FinishedAt, Expr::value(Utc::now()))
-                .col_expr(run_entity::Column::LockedBy, Expr::value(None::<String>))
-                .col_expr(
-                    run_entity::Column::LockedUntil,
-                    Expr::value(None::<DateTime<Utc>>),
-                )
                 .filter(run_entity::Column::Id.eq(self.run.id.as_str()))
                 .exec(&self.state.db)
                 .await?;
@@ -582,13 +564,7 @@ impl<'a> Engine<'a> {
             return Ok(Some(Outcome::Finished));
         }
         if self.state.shutdown.is_cancelled() {
-            SyncRuns::update_many()
-                .col_expr(run_entity::Column::Status, Expr::value("queued"))
-                .col_expr(run_entity::Column::LockedBy, Expr::value(None::<String>))
-                .col_expr(
-                    run_entity::Column::LockedUntil,
-                    Expr::value(None::<DateTime<Utc>>),
-                )
+            released("queued")
                 .filter(run_entity::Column::Id.eq(self.run.id.as_str()))
                 .filter(run_entity::Column::LockedBy.eq(self.claim))
                 .exec(&self.state.db)
@@ -645,6 +621,17 @@ impl<'a> Engine<'a> {
             data: self.summary(status),
         });
     }
+}
+
+/// An update of a run that sets its status and gives up its lease (locked_by/until cleared).
+fn released(status: &str) -> sea_orm::UpdateMany<SyncRuns> {
+    SyncRuns::update_many()
+        .col_expr(run_entity::Column::Status, Expr::value(status))
+        .col_expr(run_entity::Column::LockedBy, Expr::value(None::<String>))
+        .col_expr(
+            run_entity::Column::LockedUntil,
+            Expr::value(None::<DateTime<Utc>>),
+        )
 }
 
 /// The provider's status and the scrubbed message of a failed request, for the sync log.
@@ -729,15 +716,9 @@ async fn finish_failed(
         now,
     )
     .await?;
-    let failed = SyncRuns::update_many()
-        .col_expr(run_entity::Column::Status, Expr::value("failed"))
+    let failed = released("failed")
         .col_expr(run_entity::Column::ErrorSummary, Expr::value(message))
         .col_expr(run_entity::Column::FinishedAt, Expr::value(now))
-        .col_expr(run_entity::Column::LockedBy, Expr::value(None::<String>))
-        .col_expr(
-            run_entity::Column::LockedUntil,
-            Expr::value(None::<DateTime<Utc>>),
-        )
         .filter(run_entity::Column::Id.eq(run.id.as_str()))
         .filter(run_entity::Column::LockedBy.eq(claim))
         .exec(&txn)

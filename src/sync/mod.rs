@@ -95,13 +95,8 @@ pub const DEFAULT_MAX_DELETE_SHARE: f64 = 0.2;
 
 /// Creates a sync of one of the workspace's connections.
 pub async fn create(state: &AppState, workspace_id: &str, new: NewSync) -> Result<entity::Model> {
-    let live_row = connections::find(&state.db, workspace_id, &new.connection_id)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("connection `{}`", new.connection_id)))?;
-    let entry =
-        crate::connectors::registry::find(&state.db, workspace_id, &live_row.connector_name)
-            .await?
-            .ok_or_else(|| Error::Conflict("the connection's connector no longer exists".into()))?;
+    let (live_row, entry) =
+        connections::find_with_connector(state, workspace_id, &new.connection_id).await?;
     if entry.definition.stream(&new.stream).is_none() {
         return Err(Error::invalid_field(
             "stream",
