@@ -45,6 +45,7 @@ async fn start(disable_auth: bool) -> Served {
         http_timeout: Duration::from_secs(60),
         http_connect_timeout: Duration::from_secs(10),
         public_url: None,
+        webhooks: Default::default(),
         sync: patchbay::sync::scheduler::SyncSettings {
             lease: std::time::Duration::from_secs(3),
             poll: std::time::Duration::from_millis(50),

@@ -620,6 +620,7 @@ async fn serve(database_url: String, data_dir: &std::path::Path) -> Served {
         http_timeout: Duration::from_secs(120),
         http_connect_timeout: Duration::from_secs(10),
         public_url: None,
+        webhooks: Default::default(),
         sync: patchbay::sync::scheduler::SyncSettings {
             lease: Duration::from_secs(30),
             poll: Duration::from_millis(50),

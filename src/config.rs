@@ -107,6 +107,27 @@ pub struct ServeOptions {
     /// Milliseconds between looks for due syncs and runs to claim.
     #[arg(long, env = "PATCHBAY_SYNC_POLL_MS", default_value_t = 1000)]
     pub sync_poll_ms: u64,
+    /// Delays between webhook delivery attempts for subscriptions without their own schedule:
+    /// a comma-separated list of `<n>s|m|h|d`.
+    #[arg(long, env = "PATCHBAY_WEBHOOK_RETRY_SCHEDULE", default_value = crate::webhooks::retry::DEFAULT_SCHEDULE, value_parser = parse_retry_schedule)]
+    pub webhook_retry_schedule: crate::webhooks::retry::RetrySchedule,
+    /// How long a webhook subscription may fail every delivery before it is disabled
+    /// (`<n>s|m|h|d`; a warning event goes out a day before).
+    #[arg(long, env = "PATCHBAY_WEBHOOK_DISABLE_AFTER", default_value = "5d", value_parser = parse_duration)]
+    pub webhook_disable_after: chrono::TimeDelta,
+    /// Webhook deliveries in flight at once in this process.
+    #[arg(long, env = "PATCHBAY_WEBHOOK_CONCURRENCY", default_value_t = 16)]
+    pub webhook_concurrency: usize,
+    /// Seconds a claimed webhook delivery is held; a crashed process's deliveries are sent
+    /// again after this.
+    #[arg(long, env = "PATCHBAY_WEBHOOK_LEASE_SECS", default_value_t = 60)]
+    pub webhook_lease_secs: u64,
+    /// Seconds one webhook delivery attempt may take.
+    #[arg(long, env = "PATCHBAY_WEBHOOK_TIMEOUT_SECS", default_value_t = 15)]
+    pub webhook_timeout_secs: u64,
+    /// Largest body accepted from a provider on `/webhooks/in/{connection}`, in bytes.
+    #[arg(long, env = "PATCHBAY_INBOUND_WEBHOOK_MAX_BYTES", default_value_t = 1024 * 1024)]
+    pub inbound_webhook_max_bytes: usize,
     #[command(flatten)]
     pub limits: Limits,
 }
@@ -182,6 +203,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Sync workers, lease and polling.
     pub sync: crate::sync::scheduler::SyncSettings,
+    /// Webhook retries, disabling, concurrency and limits.
+    pub webhooks: crate::webhooks::settings::WebhookSettings,
     /// Benchmarks only: serve every request as the bootstrap admin key, without
     /// authentication or rate limiting. The CLI never sets it.
     pub insecure_disable_auth: bool,
@@ -220,6 +243,17 @@ impl Config {
                 lease: Duration::from_secs(serve.sync_lease_secs.max(3)),
                 poll: Duration::from_millis(serve.sync_poll_ms.max(10)),
             },
+            webhooks: crate::webhooks::settings::WebhookSettings {
+                retry_schedule: serve.webhook_retry_schedule.clone(),
+                disable: crate::webhooks::retry::DisablePolicy {
+                    disable_after: serve.webhook_disable_after,
+                },
+                concurrency: serve.webhook_concurrency.max(1),
+                timeout: Duration::from_secs(serve.webhook_timeout_secs.max(1)),
+                inbound_max_bytes: serve.inbound_webhook_max_bytes.max(1024),
+                lease: Duration::from_secs(serve.webhook_lease_secs.max(2)),
+                ..Default::default()
+            },
             insecure_disable_auth: false,
         }
     }
@@ -235,4 +269,12 @@ pub fn default_sqlite_url(data_dir: &std::path::Path) -> String {
 
 fn parse_secret(value: &str) -> Result<SecretString, String> {
     Ok(SecretString::from(value.to_owned()))
+}
+
+fn parse_retry_schedule(value: &str) -> Result<crate::webhooks::retry::RetrySchedule, String> {
+    crate::webhooks::retry::RetrySchedule::parse(value).map_err(|e| e.to_string())
+}
+
+fn parse_duration(value: &str) -> Result<chrono::TimeDelta, String> {
+    crate::webhooks::retry::parse_delay(value).map_err(|e| e.to_string())
 }

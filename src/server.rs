@@ -135,6 +135,8 @@ impl Application {
             refreshes: Arc::default(),
             sync: Arc::new(config.sync.clone()),
             sync_wakeup: Arc::default(),
+            webhooks: Arc::new(config.webhooks.clone()),
+            webhook_wakeup: Arc::default(),
             key_cache: Arc::new(KeyCache::default()),
             limiter: Arc::new(KeyedLimiter::default()),
             usage: Arc::new(UsageTracker::default()),
@@ -204,6 +206,7 @@ impl Application {
             self.key_cache_refresh,
         ));
         let scheduler = tokio::spawn(crate::sync::scheduler::run(self.state.clone()));
+        let webhooks = tokio::spawn(crate::webhooks::deliver::run(self.state.clone()));
         let server = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(token.clone().cancelled_owned());
         let deadline = async {
@@ -219,7 +222,7 @@ impl Application {
         }
         // The upkeep task flushes usage one last time once the token is cancelled.
         // Sync runs stop at their next page boundary and are released for resumption.
-        for task in [upkeep, key_refresh, scheduler] {
+        for task in [upkeep, key_refresh, scheduler, webhooks] {
             if let Err(error) = task.await {
                 tracing::error!(%error, "a background task failed");
             }

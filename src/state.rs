@@ -39,6 +39,10 @@ pub struct AppState {
     pub sync: Arc<crate::sync::scheduler::SyncSettings>,
     /// Wakes the scheduler when a run is queued.
     pub sync_wakeup: Arc<tokio::sync::Notify>,
+    /// How webhooks are delivered.
+    pub webhooks: Arc<crate::webhooks::settings::WebhookSettings>,
+    /// Wakes the webhook worker when deliveries are due.
+    pub webhook_wakeup: Arc<tokio::sync::Notify>,
     /// Keys authenticated recently, refreshed from `api_keys.changed_at`.
     pub key_cache: Arc<KeyCache>,
     /// Per-key rate limiters.

@@ -11,6 +11,7 @@ mod m20261123_000006_connection_health;
 mod m20261123_000007_token_refresh;
 mod m20261123_000008_syncs;
 mod m20261123_000009_alerts;
+mod m20261123_000010_webhooks;
 
 /// Every migration of Patchbay, in the order they apply.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_token_refresh::Migration),
             Box::new(m20261123_000008_syncs::Migration),
             Box::new(m20261123_000009_alerts::Migration),
+            Box::new(m20261123_000010_webhooks::Migration),
         ]
     }
 }

@@ -14,6 +14,7 @@ mod pagination;
 mod records;
 mod syncs;
 mod viewer;
+mod webhooks;
 mod workspaces;
 mod ws;
 
@@ -36,6 +37,7 @@ pub struct QueryRoot(
     syncs::SyncsQuery,
     records::RecordsQuery,
     insights::InsightsQuery,
+    webhooks::WebhooksQuery,
 );
 
 /// Every mutation, merged from the domain modules.
@@ -48,6 +50,7 @@ pub struct MutationRoot(
     connections::ConnectionsMutation,
     syncs::SyncsMutation,
     insights::InsightsMutation,
+    webhooks::WebhooksMutation,
 );
 
 /// Every subscription, merged from the domain modules.

@@ -10,6 +10,8 @@ pub mod schedule;
 pub mod scheduler;
 mod store;
 
+pub(crate) use store::outbox;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,

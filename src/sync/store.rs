@@ -435,7 +435,7 @@ fn event(
 }
 
 /// An outbox row.
-pub(super) fn outbox(
+pub(crate) fn outbox(
     workspace_id: &str,
     event_type: &str,
     data: &Value,

@@ -65,6 +65,7 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
         http_timeout: std::time::Duration::from_secs(5),
         http_connect_timeout: std::time::Duration::from_secs(2),
         public_url: None,
+        webhooks: Default::default(),
         sync: patchbay::sync::scheduler::SyncSettings {
             lease: std::time::Duration::from_secs(3),
             poll: std::time::Duration::from_millis(50),

@@ -20,4 +20,5 @@ mod shutdown;
 #[path = "../support/mod.rs"]
 mod support;
 mod syncs;
+mod webhooks;
 mod websocket;

@@ -16,7 +16,7 @@ const RUN_FIELDS: &str = "id status fetched created updated unchanged deleted fa
     pages cursorReached errorSummary waitingUntil startedAt finishedAt durationMs";
 
 /// Registers the fake's connector (once per app), a connection to it and a sync.
-async fn sync_of(
+pub(crate) async fn sync_of(
     app: &TestApp,
     fake: &FakeCrm,
     page_size: usize,
@@ -55,7 +55,7 @@ async fn sync_of(
     (connection, sync)
 }
 
-async fn start_run(app: &TestApp, sync: &str, full: bool) -> String {
+pub(crate) async fn start_run(app: &TestApp, sync: &str, full: bool) -> String {
     let (_, body) = app
         .graphql(
             "mutation($s: ID!, $f: Boolean!) { runSync(id: $s, full: $f) { id status } }",
@@ -79,7 +79,7 @@ async fn run_of(app: &TestApp, run: &str) -> Value {
 }
 
 /// Polls a run until `done` holds (at most 60 s).
-async fn wait_for(app: &TestApp, run: &str, done: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn wait_for(app: &TestApp, run: &str, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
         let state = run_of(app, run).await;
@@ -94,7 +94,7 @@ async fn wait_for(app: &TestApp, run: &str, done: impl Fn(&Value) -> bool) -> Va
     }
 }
 
-fn finished(run: &Value) -> bool {
+pub(crate) fn finished(run: &Value) -> bool {
     matches!(
         run["status"].as_str(),
         Some("SUCCEEDED" | "PARTIAL" | "FAILED" | "CANCELLED")

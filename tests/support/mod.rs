@@ -8,6 +8,7 @@ pub mod hubspot;
 pub mod oauth;
 pub mod offset_api;
 pub mod page_api;
+pub mod receiver;
 pub mod salesforce;
 pub mod stripe;
 pub mod xero;
