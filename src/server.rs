@@ -299,6 +299,10 @@ fn router(server: ServerState) -> Router {
         )
         .route("/graphql/ws", get(graphql::graphql_ws))
         .route("/oauth/callback", get(oauth_callback))
+        .route(
+            "/webhooks/in/{connection}",
+            axum::routing::post(inbound_webhook),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -360,6 +364,84 @@ async fn oauth_callback(
         page,
     )
         .into_response()
+}
+
+/// `POST /webhooks/in/{connection}`: a provider's event, verified with the connection's secret
+/// and applied as record changes. Answers 200 with what changed, 401 for a bad or stale
+/// signature, 404 when the connection declares no webhooks, 413 above the size limit, 400 for
+/// a body the connector cannot read; nothing is changed unless the answer is 200.
+async fn inbound_webhook(
+    State(server): State<ServerState>,
+    axum::extract::Path(connection): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+    body: axum::body::Body,
+) -> Response {
+    use crate::webhooks::receive::{self, Refusal};
+    let state = &server.app;
+    let reply = |status: StatusCode, code: &str, message: String| {
+        (
+            status,
+            Json(json!({ "error": { "code": code, "message": message } })),
+        )
+            .into_response()
+    };
+    let Ok(bytes) = axum::body::to_bytes(body, state.webhooks.inbound_max_bytes).await else {
+        return reply(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            format!(
+                "the body is larger than {} bytes",
+                state.webhooks.inbound_max_bytes
+            ),
+        );
+    };
+    let headers: std::collections::HashMap<String, String> = headers
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((
+                name.as_str().to_ascii_lowercase(),
+                value.to_str().ok()?.to_owned(),
+            ))
+        })
+        .collect();
+    let url = format!(
+        "{}{}",
+        state.public_url,
+        uri.path_and_query().map_or(uri.path(), |p| p.as_str())
+    );
+    let incoming = receive::Incoming {
+        connection_id: &connection,
+        headers: &headers,
+        method: "POST",
+        url: &url,
+        body: &bytes,
+    };
+    match receive::receive(state, &incoming).await {
+        Ok(received) => Json(json!({
+            "created": received.created,
+            "updated": received.updated,
+            "unchanged": received.unchanged,
+            "deleted": received.deleted,
+            "duplicates": received.duplicates,
+            "ignored": received.ignored,
+        }))
+        .into_response(),
+        Err(Refusal::NotFound) => reply(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "no webhook endpoint for this connection".to_owned(),
+        ),
+        Err(Refusal::Unverified(why)) => {
+            tracing::warn!(%connection, reason = %why, "inbound webhook refused");
+            reply(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", why.to_string())
+        }
+        Err(Refusal::Malformed(why)) => reply(StatusCode::BAD_REQUEST, "INVALID_INPUT", why),
+        Err(Refusal::Failed(error)) => {
+            error.log();
+            reply(error.status(), error.code(), error.public_message())
+        }
+    }
 }
 
 /// Escapes text for an HTML page.

@@ -30,6 +30,7 @@ use hmac::Mac as _;
 use serde::{Deserialize, Serialize};
 
 use super::signature::{HmacSha256, check_freshness, keyed_mac};
+use crate::connectors::definition::{SignatureEncoding, WebhookSignature};
 
 /// How far a signed timestamp may be from the server's clock, either way.
 pub const TOLERANCE: TimeDelta = TimeDelta::minutes(5);
@@ -198,6 +199,98 @@ pub fn verify(
             check_signature(mac_of(key, &[request.body]), &[signature])
         }
     }
+}
+
+/// Verifies an incoming webhook against the signature a connector definition declares (see
+/// [`WebhookSignature`]): the signature read from its header (after a prefix, or as one key of
+/// a `key=value` list, every occurrence a candidate), the signed content built from the
+/// `signed_payload` template, and the timestamp, when declared, within its tolerance.
+pub fn verify_declared(
+    declared: &WebhookSignature,
+    secret: &ProviderSecret,
+    request: &InboundRequest<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), InboundError> {
+    let name = declared.header.to_ascii_lowercase();
+    let value = header(request, &name)?;
+    let encoding = match declared.encoding {
+        SignatureEncoding::Hex => Encoding::Hex,
+        SignatureEncoding::Base64 => Encoding::Base64,
+    };
+    let pairs: Vec<(&str, &str)> = value
+        .split(',')
+        .filter_map(|item| item.trim().split_once('='))
+        .collect();
+    let signatures = match (&declared.signature_key, &declared.prefix) {
+        (Some(key), _) => {
+            let found: Vec<Vec<u8>> = pairs
+                .iter()
+                .filter(|(k, _)| k == key)
+                .map(|(_, v)| decode(v, encoding, &name))
+                .collect::<Result<_, _>>()?;
+            if found.is_empty() {
+                return Err(bad_format(&name, "the signature key is missing"));
+            }
+            found
+        }
+        (None, Some(prefix)) => vec![decode(
+            strip(value, prefix, &name, "the expected prefix is missing")?,
+            encoding,
+            &name,
+        )?],
+        (None, None) => vec![decode(value, encoding, &name)?],
+    };
+    let timestamp = match &declared.timestamp {
+        None => None,
+        Some(place) => {
+            let (text, source) = match (&place.header, &place.signature_key) {
+                (Some(header_name), _) => {
+                    let lower = header_name.to_ascii_lowercase();
+                    (header(request, &lower)?, lower)
+                }
+                (None, Some(key)) => (
+                    pairs
+                        .iter()
+                        .find(|(k, _)| k == key)
+                        .map(|(_, v)| *v)
+                        .ok_or_else(|| bad_format(&name, "the timestamp key is missing"))?,
+                    name.clone(),
+                ),
+                (None, None) => return Err(InboundError::MissingHeader("timestamp".to_owned())),
+            };
+            let at = crate::connectors::paginate::Timestamp::parse_str(text, place.format)
+                .and_then(|t| DateTime::from_timestamp(t.secs, t.nanos))
+                .ok_or_else(|| bad_format(&source, "not a time in the declared format"))?;
+            Some((text, at, place.tolerance_seconds))
+        }
+    };
+    let stamp = timestamp.map(|(text, _, _)| text).unwrap_or_default();
+    let mut mac = keyed_mac(&secret.0);
+    let mut rest = declared.signed_payload.as_str();
+    while let Some(start) = rest.find('{') {
+        mac.update(&rest.as_bytes()[..start]);
+        let after = &rest[start..];
+        let (part, skip): (&[u8], usize) = if after.starts_with("{body}") {
+            (request.body, 6)
+        } else if after.starts_with("{timestamp}") {
+            (stamp.as_bytes(), 11)
+        } else if after.starts_with("{method}") {
+            (request.method.as_bytes(), 8)
+        } else if after.starts_with("{url}") {
+            (request.url.as_bytes(), 5)
+        } else {
+            (b"{", 1)
+        };
+        mac.update(part);
+        rest = &after[skip..];
+    }
+    mac.update(rest.as_bytes());
+    check_signature(mac, &signatures)?;
+    if let Some((_, at, tolerance)) = timestamp {
+        let tolerance = TimeDelta::seconds(i64::try_from(tolerance).unwrap_or(i64::MAX / 1000));
+        check_freshness(at, now, tolerance).map_err(|_| InboundError::StaleTimestamp)?;
+    }
+    Ok(())
 }
 
 /// The URI as HubSpot signs it: the listed percent-escapes (`%3A` → `:` and so on, either
@@ -946,5 +1039,121 @@ mod tests {
     fn provider_secrets_are_redacted_in_debug() {
         let printed = format!("{:?}", ProviderSecret::new("super-secret"));
         assert_eq!(printed, "ProviderSecret(**REDACTED**)");
+    }
+
+    /// The catalog's declared signature of a connector.
+    fn declared(connector: &str) -> WebhookSignature {
+        let text = match connector {
+            "stripe" => include_str!("../connectors/catalog/stripe.json"),
+            "github" => include_str!("../connectors/catalog/github.json"),
+            "shopify" => include_str!("../connectors/catalog/shopify.json"),
+            _ => include_str!("../connectors/catalog/slack.json"),
+        };
+        let definition: serde_json::Value = serde_json::from_str(text).unwrap();
+        serde_json::from_value(definition["webhooks"]["signature"].clone()).unwrap()
+    }
+
+    fn declared_check(
+        connector: &str,
+        secret: &str,
+        headers: &[(&str, String)],
+        body: &str,
+        now: i64,
+    ) -> Result<(), InboundError> {
+        let headers: HashMap<String, String> = headers
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), v.clone()))
+            .collect();
+        let request = InboundRequest {
+            headers: &headers,
+            method: "POST",
+            url: "",
+            body: body.as_bytes(),
+        };
+        verify_declared(
+            &declared(connector),
+            &ProviderSecret::new(secret),
+            &request,
+            DateTime::from_timestamp(now, 0).unwrap(),
+        )
+    }
+
+    #[test]
+    fn the_catalogs_declared_signatures_verify_like_the_named_schemes() {
+        let t = 1_700_000_000;
+        let stripe = |header: String, now| {
+            declared_check(
+                "stripe",
+                STRIPE_SECRET,
+                &[("stripe-signature", header)],
+                STRIPE_BODY,
+                now,
+            )
+        };
+        assert_eq!(stripe(format!("t={t},v1={STRIPE_SIG}"), t), Ok(()));
+        assert_eq!(
+            stripe(format!("t={t},v1={STRIPE_OTHER_SIG},v1={STRIPE_SIG}"), t),
+            Ok(())
+        );
+        assert_eq!(
+            stripe(format!("t={t},v1={STRIPE_SIG}"), t + 301),
+            Err(InboundError::StaleTimestamp)
+        );
+        assert_eq!(
+            stripe(format!("t={},v1={STRIPE_SIG}", t + 1), t),
+            Err(InboundError::Mismatch)
+        );
+        let github = |header: String| {
+            declared_check(
+                "github",
+                GITHUB_SECRET,
+                &[("x-hub-signature-256", header)],
+                GITHUB_BODY,
+                t,
+            )
+        };
+        assert_eq!(github(format!("sha256={GITHUB_SIG}")), Ok(()));
+        assert!(github(GITHUB_SIG.to_owned()).is_err());
+        assert_eq!(
+            declared_check(
+                "shopify",
+                SHOPIFY_SECRET,
+                &[("x-shopify-hmac-sha256", SHOPIFY_SIG.to_owned())],
+                SHOPIFY_BODY,
+                t
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            declared_check(
+                "shopify",
+                SHOPIFY_SECRET,
+                &[("x-shopify-hmac-sha256", SHOPIFY_SIG.to_owned())],
+                "{}",
+                t
+            ),
+            Err(InboundError::Mismatch)
+        );
+        let slack = |stamp: &str, now| {
+            declared_check(
+                "slack",
+                SLACK_SECRET,
+                &[
+                    ("x-slack-signature", format!("v0={SLACK_SIG}")),
+                    ("x-slack-request-timestamp", stamp.to_owned()),
+                ],
+                SLACK_BODY,
+                now,
+            )
+        };
+        assert_eq!(slack("1700000100", 1_700_000_100), Ok(()));
+        assert_eq!(
+            slack("1700000101", 1_700_000_100),
+            Err(InboundError::Mismatch)
+        );
+        assert_eq!(
+            slack("1700000100", 1_700_000_500),
+            Err(InboundError::StaleTimestamp)
+        );
     }
 }

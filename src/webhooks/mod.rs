@@ -15,6 +15,8 @@ pub mod event_types;
 pub mod filter;
 /// Verification of providers' webhook signatures: Stripe, GitHub, Shopify, Slack, HubSpot, generic.
 pub mod inbound;
+/// `POST /webhooks/in/{connection}`: verified provider events become record changes.
+pub mod receive;
 /// Retry schedules with jitter, and the policy that disables a failing subscription.
 pub mod retry;
 /// Server-wide delivery settings.

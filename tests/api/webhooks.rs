@@ -705,3 +705,157 @@ async fn ten_thousand_events_survive_a_sigkill() {
     );
     assert!(at_kill < 10_000, "killed midway ({at_kill})");
 }
+
+/// A Stripe connection (the catalog connector) with a webhook secret; returns its id.
+async fn stripe_connection(app: &TestApp, secret: &str) -> String {
+    let (_, body) = app
+        .graphql(
+            "mutation($i: CreateConnectionInput!) { createConnection(input: $i) { id } }",
+            json!({ "i": { "connector": "stripe", "name": "stripe in",
+                "credentials": { "token": "sk_test_1", "webhook_secret": secret } } }),
+        )
+        .await;
+    body["data"]["createConnection"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned()
+}
+
+/// POSTs a Stripe-signed event (signed at `signed_at`, with `secret`).
+async fn post_stripe(
+    app: &TestApp,
+    connection: &str,
+    secret: &str,
+    signed_at: i64,
+    body: &str,
+) -> (u16, Value) {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{signed_at}.{body}").as_bytes());
+    let signature = hex::encode(mac.finalize().into_bytes());
+    let response = app
+        .client
+        .post(format!("{}/webhooks/in/{connection}", app.address))
+        .header("Stripe-Signature", format!("t={signed_at},v1={signature}"))
+        .header("Content-Type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn customers(app: &TestApp, connection: &str) -> Vec<Value> {
+    let (_, body) = app
+        .graphql(
+            "query($c: ID!) { records(connection: $c, model: \"customers\", includeDeleted: true) {
+                edges { node { externalId data deletedAt lastChangedRunId } } } }",
+            json!({ "c": connection }),
+        )
+        .await;
+    body["data"]["records"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_verified_provider_event_changes_the_record_once_and_a_forged_one_nothing() {
+    let app = spawn_app().await;
+    let secret = "whsec_stripe_endpoint_secret_1";
+    let connection = stripe_connection(&app, secret).await;
+    let receiver = Receiver::start().await;
+    subscribe(
+        &app,
+        &app.api_key,
+        json!({ "url": receiver.url, "eventTypes": ["record.*"] }),
+    )
+    .await;
+    let now = Utc::now().timestamp();
+    let event = json!({ "id": "evt_1", "type": "customer.created",
+        "data": { "object": { "id": "cus_1", "email": "ada@example.com" } } })
+    .to_string();
+
+    let (status, body) = post_stripe(&app, &connection, secret, now, &event).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["created"], 1);
+    let stored = customers(&app, &connection).await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["externalId"], "cus_1");
+    assert_eq!(stored[0]["data"]["email"], "ada@example.com");
+    assert_eq!(stored[0]["lastChangedRunId"], "webhook:evt_1");
+    until(&receiver, "record.created goes out", |calls| {
+        calls.len() == 1
+    })
+    .await;
+    assert_eq!(
+        receiver.script.calls.lock().unwrap()[0].json()["data"]["source"],
+        "webhook"
+    );
+
+    // The same event again: a no-op.
+    let (status, body) = post_stripe(&app, &connection, secret, now, &event).await;
+    assert_eq!((status, body["duplicates"].clone()), (200, json!(1)));
+
+    // Forged, stale and replayed-with-another-body requests change nothing.
+    let changed = json!({ "id": "evt_2", "type": "customer.updated",
+        "data": { "object": { "id": "cus_1", "email": "eve@example.com" } } })
+    .to_string();
+    let (status, body) = post_stripe(&app, &connection, "whsec_wrong", now, &changed).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"]["code"], "UNAUTHENTICATED");
+    let (status, _) = post_stripe(&app, &connection, secret, now - 3600, &changed).await;
+    assert_eq!(status, 401, "a stale timestamp is refused");
+    let response = app
+        .client
+        .post(format!("{}/webhooks/in/{connection}", app.address))
+        .body(changed.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 401, "no signature at all");
+    assert_eq!(
+        customers(&app, &connection).await[0]["data"]["email"],
+        "ada@example.com"
+    );
+
+    // A real update, then a deletion.
+    let (_, body) = post_stripe(&app, &connection, secret, now, &changed).await;
+    assert_eq!(body["updated"], 1, "{body}");
+    let deleted = json!({ "id": "evt_3", "type": "customer.deleted",
+        "data": { "object": { "id": "cus_1" } } })
+    .to_string();
+    let (_, body) = post_stripe(&app, &connection, secret, now, &deleted).await;
+    assert_eq!(body["deleted"], 1, "{body}");
+    let stored = customers(&app, &connection).await;
+    assert!(stored[0]["deletedAt"].is_string());
+    assert_eq!(
+        stored[0]["data"]["email"], "eve@example.com",
+        "kept, marked deleted"
+    );
+
+    // Unknown event types are acknowledged and ignored; unknown connections are 404.
+    let other =
+        json!({ "id": "evt_4", "type": "balance.available", "data": { "object": {} } }).to_string();
+    let (_, body) = post_stripe(&app, &connection, secret, now, &other).await;
+    assert_eq!(body["ignored"], 1);
+    let (status, _) = post_stripe(&app, "no-such-connection", secret, now, &other).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn an_inbound_body_above_the_limit_is_refused() {
+    let app = spawn_app_with(|config| config.webhooks.inbound_max_bytes = 4096).await;
+    let secret = "whsec_stripe_endpoint_secret_2";
+    let connection = stripe_connection(&app, secret).await;
+    let big = json!({ "id": "evt_big", "type": "customer.created",
+        "data": { "object": { "id": "cus_big", "note": "x".repeat(10_000) } } })
+    .to_string();
+    let (status, body) = post_stripe(&app, &connection, secret, Utc::now().timestamp(), &big).await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["error"]["code"], "PAYLOAD_TOO_LARGE");
+    assert!(customers(&app, &connection).await.is_empty());
+}
