@@ -438,6 +438,10 @@ async fn rotate_master(
         .await
         .map_err(|e| anyhow!("{e:?}"))?;
     eprintln!("re-sealed the credentials of {resealed} connection(s) with the new master key");
+    let resealed = crate::webhooks::subscriptions::reseal_all(db, &cipher)
+        .await
+        .map_err(|e| anyhow!("{e:?}"))?;
+    eprintln!("re-sealed the secrets of {resealed} webhook subscription(s)");
     match source {
         MasterKeySource::File(_) | MasterKeySource::Generated(_) => {
             let path = MasterKey::from_hex(&new_hex)?.write_to(&global.data_dir)?;

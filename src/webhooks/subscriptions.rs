@@ -281,6 +281,50 @@ pub fn signing_secrets(
     Ok(secrets)
 }
 
+/// Re-seals every subscription secret still sealed with an older master key (master key
+/// rotation); returns how many subscriptions changed. Safe to run again after an interruption.
+pub async fn reseal_all(
+    db: &impl ConnectionTrait,
+    cipher: &crate::crypto::Cipher,
+) -> Result<usize> {
+    let mut resealed = 0;
+    for row in Subscriptions::find().all(db).await? {
+        let owner = format!("webhook:{}", row.id);
+        let again = |sealed: &str| -> Result<Option<String>> {
+            if cipher.is_current(sealed) {
+                return Ok(None);
+            }
+            let plain = cipher.open(sealed, &owner).map_err(|e| {
+                Error::internal(anyhow::anyhow!(
+                    "cannot open the secret of webhook subscription {}: {e}",
+                    row.id
+                ))
+            })?;
+            Ok(Some(cipher.seal(&plain, &owner)))
+        };
+        let secret = again(&row.secret)?;
+        let previous = row
+            .previous_secret
+            .as_deref()
+            .map(&again)
+            .transpose()?
+            .flatten();
+        if secret.is_none() && previous.is_none() {
+            continue;
+        }
+        let mut active: entity::ActiveModel = row.clone().into();
+        if let Some(secret) = secret {
+            active.secret = Set(secret);
+        }
+        if let Some(previous) = previous {
+            active.previous_secret = Set(Some(previous));
+        }
+        active.update(db).await?;
+        resealed += 1;
+    }
+    Ok(resealed)
+}
+
 fn seal(state: &AppState, secret: &Secret, id: &str) -> String {
     state
         .cipher

@@ -303,6 +303,21 @@ async fn rotating_the_master_key_reseals_every_credential() {
         .as_str()
         .unwrap()
         .to_owned();
+    let (_, body) = app
+        .graphql(
+            "mutation { createWebhookSubscription(input: {url: \"http://127.0.0.1:9/hooks\", eventTypes: [\"*\"]}) { subscription { id } } }",
+            json!({}),
+        )
+        .await;
+    let subscription = body["data"]["createWebhookSubscription"]["subscription"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    app.graphql(
+        "mutation($s: ID!) { rotateWebhookSecret(id: $s) { secret } }",
+        json!({ "s": subscription }),
+    )
+    .await;
     let new_key = "17".repeat(32);
     // The CLI runs on a blocking thread: blocking this (single-threaded) runtime would freeze
     // the app's own tasks mid-transaction and leave the SQLite file locked for the CLI.
@@ -347,6 +362,24 @@ async fn rotating_the_master_key_reseals_every_credential() {
         "the old key alone no longer opens it"
     );
     assert!(!app.stored_text().await.contains("sk_test_rotate_me"));
+
+    assert!(
+        stderr.contains("re-sealed the secrets of 1 webhook subscription"),
+        "{stderr}"
+    );
+    let hook = patchbay::webhooks::subscriptions::get(&app.state.db, &workspace, &subscription)
+        .await
+        .unwrap();
+    let owner = format!("webhook:{subscription}");
+    for sealed in [hook.secret, hook.previous_secret.unwrap()] {
+        assert!(new_only.is_current(&sealed));
+        assert!(
+            new_only
+                .open(&sealed, &owner)
+                .unwrap()
+                .starts_with(b"whsec_")
+        );
+    }
 }
 
 const TEST_CONNECTION: &str = "mutation($id: ID!) { testConnection(id: $id) {
