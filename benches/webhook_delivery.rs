@@ -211,13 +211,13 @@ async fn measure(backend: &str, events: usize, rate: Option<f64>) -> Figures {
     let last = arrivals.values().max().copied().unwrap_or(started);
     shutdown.cancel();
     server.await.ok();
-    if let Some((admin_url, name)) = drop {
-        if let Ok(admin) = Database::connect(&admin_url).await {
-            admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .await
-                .ok();
-        }
+    if let Some((admin_url, name)) = drop
+        && let Ok(admin) = Database::connect(&admin_url).await
+    {
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await
+            .ok();
     }
     let pick = |q: f64| {
         delays
