@@ -251,7 +251,13 @@ impl Config {
                 concurrency: serve.webhook_concurrency.max(1),
                 timeout: Duration::from_secs(serve.webhook_timeout_secs.max(1)),
                 inbound_max_bytes: serve.inbound_webhook_max_bytes.max(1024),
-                lease: Duration::from_secs(serve.webhook_lease_secs.max(2)),
+                // A claim must outlive the attempt it covers, or a slow receiver would get
+                // the delivery twice.
+                lease: Duration::from_secs(
+                    serve
+                        .webhook_lease_secs
+                        .max(serve.webhook_timeout_secs.max(1) + 1),
+                ),
                 ..Default::default()
             },
             insecure_disable_auth: false,

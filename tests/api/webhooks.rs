@@ -668,6 +668,7 @@ async fn ten_thousand_events_survive_a_sigkill() {
                 ("PATCHBAY_SYNC_LEASE_SECS", "3"),
                 ("PATCHBAY_SYNC_POLL_MS", "50"),
                 ("PATCHBAY_WEBHOOK_LEASE_SECS", "2"),
+                ("PATCHBAY_WEBHOOK_TIMEOUT_SECS", "1"),
             ],
         )
     })
