@@ -10,7 +10,7 @@ use std::{
 };
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::{Value, json};
 
 use crate::{
@@ -877,4 +877,55 @@ async fn an_inbound_body_above_the_limit_is_refused() {
     assert_eq!(status, 413, "{body}");
     assert_eq!(body["error"]["code"], "PAYLOAD_TOO_LARGE");
     assert!(customers(&app, &connection).await.is_empty());
+}
+
+#[tokio::test]
+async fn two_processes_share_the_deliveries_and_send_none_twice() {
+    use patchbay::entities::outbox_event;
+    let app = spawn_app().await;
+    let sibling = crate::helpers::spawn_sibling(&app).await;
+    let receiver = Receiver::start().await;
+    receiver.script.delay_ms.store(2, Ordering::SeqCst);
+    subscribe(
+        &app,
+        &app.api_key,
+        json!({ "url": receiver.url, "eventTypes": ["sync.*"] }),
+    )
+    .await;
+    let workspace = app.workspace_id().await;
+    for batch in 0..10 {
+        let rows: Vec<_> = (0..200)
+            .map(|n| outbox_event::ActiveModel {
+                id: Set(uuid::Uuid::now_v7().to_string()),
+                workspace_id: Set(workspace.clone()),
+                event_type: Set("sync.succeeded".to_owned()),
+                data: Set(json!({ "n": batch * 200 + n }).to_string()),
+                created_at: Set(Utc::now()),
+                dispatched_at: Set(None),
+            })
+            .collect();
+        outbox_event::Entity::insert_many(rows)
+            .exec(&app.state.db)
+            .await
+            .unwrap();
+        app.state.webhook_wakeup.notify_one();
+        sibling.state.webhook_wakeup.notify_one();
+    }
+    until(&receiver, "2 000 delivered", |calls| calls.len() >= 2_000).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let calls = receiver.script.calls.lock().unwrap().clone();
+    let ids: HashSet<&str> = calls.iter().map(|c| c.header("webhook-id")).collect();
+    assert_eq!(
+        (calls.len(), ids.len()),
+        (2_000, 2_000),
+        "each event sent once"
+    );
+    let counts = |rows: Vec<patchbay::entities::webhook_attempt::Model>| rows.len();
+    let attempts = counts(
+        patchbay::entities::webhook_attempt::Entity::find()
+            .all(&app.state.db)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(attempts, 2_000, "one recorded attempt per delivery");
 }
