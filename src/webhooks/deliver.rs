@@ -173,6 +173,7 @@ async fn claim_and_send(
             .exec(&state.db)
             .await?;
         let claimed = Deliveries::find()
+            .filter(delivery::Column::Id.is_in(candidates.iter().map(String::as_str)))
             .filter(delivery::Column::LockedBy.eq(token.as_str()))
             .filter(delivery::Column::Status.eq("pending"))
             .all(&state.db)
