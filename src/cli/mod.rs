@@ -26,12 +26,7 @@ use crate::{
 
 /// Patchbay: a self-hostable integration gateway with one GraphQL API.
 #[derive(Parser)]
-#[command(
-    name = "patchbay",
-    version,
-    about,
-    args_conflicts_with_subcommands = true
-)]
+#[command(name = "patchbay", version, about)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
