@@ -302,15 +302,30 @@ impl Paginator {
 
     /// Reads one page from the answer to the last request and works out the next request.
     pub fn next(&mut self, response: &PageResponse) -> Result<Page, PaginateError> {
+        let mut page = self.read(response)?;
+        page.records = extract(&response.body, self.record_path.as_ref())?;
+        Ok(page)
+    }
+
+    /// [`Paginator::next`], taking the records out of the answer instead of copying them.
+    pub fn next_owned(&mut self, mut response: PageResponse) -> Result<Page, PaginateError> {
+        let mut page = self.read(&response)?;
+        page.records = take_records(&mut response.body, self.record_path.as_ref());
+        Ok(page)
+    }
+
+    /// Everything [`Paginator::next`] reads from an answer but the records themselves (left
+    /// empty in the page).
+    fn read(&mut self, response: &PageResponse) -> Result<Page, PaginateError> {
         if self.finished {
             return Err(PaginateError::Finished);
         }
         if !(200..300).contains(&response.status) {
             return Err(PaginateError::Status(response.status));
         }
-        let records = extract(&response.body, self.record_path.as_ref())?;
+        let records = records_in(&response.body, self.record_path.as_ref())?;
         self.pages += 1;
-        let position = self.advance(response, &records)?;
+        let position = self.advance(response, records)?;
         if let Some(position) = &position
             && !self.seen.insert(hash_of(position))
         {
@@ -318,7 +333,7 @@ impl Paginator {
         }
         // A provider that ignores the offset, page or cursor sent keeps answering the same page.
         if !records.is_empty() {
-            let hash = hash_records(&records);
+            let hash = hash_records(records);
             if self.last_page == Some(hash) {
                 return Err(PaginateError::Loop("the same page of records".to_owned()));
             }
@@ -326,7 +341,7 @@ impl Paginator {
         }
         let max_cursor_value = match (&self.incremental, &self.paths.cursor_field) {
             (Some(incremental), Some(field)) => {
-                max_cursor_value(&records, field, incremental.format)
+                max_cursor_value(records, field, incremental.format)
             }
             _ => None,
         };
@@ -342,7 +357,7 @@ impl Paginator {
         let Some(position) = position else {
             self.finished = true;
             return Ok(Page {
-                records,
+                records: Vec::new(),
                 next: None,
                 cursor: None,
                 max_cursor_value,
@@ -356,7 +371,7 @@ impl Paginator {
         let cursor = position.encode();
         self.position = position;
         Ok(Page {
-            records,
+            records: Vec::new(),
             next: Some(next),
             cursor,
             max_cursor_value,
@@ -741,23 +756,50 @@ impl PageRequest {
 /// is an empty page; a path missing from anything else (or from an error body), or holding a
 /// string, number or boolean, is an error naming it.
 pub fn extract(body: &Value, record_path: Option<&JsonPath>) -> Result<Vec<Value>, PaginateError> {
+    records_in(body, record_path).map(<[Value]>::to_vec)
+}
+
+/// The records [`extract`] gives, borrowed from the body.
+fn records_in<'v>(
+    body: &'v Value,
+    record_path: Option<&JsonPath>,
+) -> Result<&'v [Value], PaginateError> {
     let shown = || record_path.map_or_else(|| "(body)".to_owned(), JsonPath::to_string);
     let found = match record_path {
         None => body,
         Some(path) => match lookup_or_stop(body, path) {
             Ok(value) => value,
-            Err(stop) if is_empty_result(stop, std::ptr::eq(stop, body)) => return Ok(Vec::new()),
+            Err(stop) if is_empty_result(stop, std::ptr::eq(stop, body)) => return Ok(&[]),
             Err(_) => return Err(PaginateError::RecordPathMissing { path: shown() }),
         },
     };
     match found {
-        Value::Array(items) => Ok(items.clone()),
-        Value::Object(_) => Ok(vec![found.clone()]),
-        Value::Null => Ok(Vec::new()),
+        Value::Array(items) => Ok(items),
+        Value::Object(_) => Ok(std::slice::from_ref(found)),
+        Value::Null => Ok(&[]),
         other => Err(PaginateError::NotRecords {
             path: shown(),
             found: kind_of(other),
         }),
+    }
+}
+
+/// Moves the records [`extract`] gives out of a body it has accepted.
+fn take_records(body: &mut Value, record_path: Option<&JsonPath>) -> Vec<Value> {
+    let found = match record_path {
+        None => Some(body),
+        Some(path) => path
+            .0
+            .iter()
+            .try_fold(body, |current, segment| match segment {
+                Segment::Key(key) => current.get_mut(key),
+                Segment::Index(index) => current.get_mut(*index),
+            }),
+    };
+    match found {
+        Some(Value::Array(items)) => std::mem::take(items),
+        Some(found @ Value::Object(_)) => vec![found.take()],
+        _ => Vec::new(),
     }
 }
 

@@ -2,7 +2,7 @@
 //! content hash that makes re-runs idempotent (SHA-256 of canonical JSON: object keys sorted,
 //! no insignificant whitespace), and whether a tombstone field marks it deleted.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::connectors::{definition::Tombstone, path::JsonPath, template};
@@ -22,24 +22,61 @@ pub fn external_id(record: &Value, primary_key: &[JsonPath]) -> Option<String> {
 }
 
 /// Hex SHA-256 of the record's canonical JSON: equal data, equal hash, whatever the key order.
+///
+/// The canonical text is streamed into the hasher as it is produced (no string or sorted copy
+/// of the record is built); its bytes are those of `serde_json` writing the record with every
+/// object's keys sorted, so stored hashes stay valid.
 pub fn content_hash(record: &Value) -> String {
-    let canonical = serde_json::to_vec(&canonical(record)).unwrap_or_default();
-    hex::encode(Sha256::digest(&canonical))
+    let mut hasher = Sha256::new();
+    write_canonical(&mut HashWriter(&mut hasher), record);
+    hex::encode(hasher.finalize())
 }
 
-fn canonical(value: &Value) -> Value {
+/// Feeds written bytes to the hasher (writing never fails).
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn write_canonical(out: &mut HashWriter<'_>, value: &Value) {
+    use std::io::Write as _;
+    // Writing into the hasher cannot fail, and neither can serialising strings and numbers.
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            let mut sorted = Map::with_capacity(map.len());
-            for key in keys {
-                sorted.insert(key.clone(), canonical(&map[key]));
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            let _ = out.write_all(b"{");
+            for (k, (key, item)) in entries.into_iter().enumerate() {
+                if k > 0 {
+                    let _ = out.write_all(b",");
+                }
+                let _ = serde_json::to_writer(&mut *out, key);
+                let _ = out.write_all(b":");
+                write_canonical(out, item);
             }
-            Value::Object(sorted)
+            let _ = out.write_all(b"}");
         }
-        Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
-        other => other.clone(),
+        Value::Array(items) => {
+            let _ = out.write_all(b"[");
+            for (k, item) in items.iter().enumerate() {
+                if k > 0 {
+                    let _ = out.write_all(b",");
+                }
+                write_canonical(out, item);
+            }
+            let _ = out.write_all(b"]");
+        }
+        scalar => {
+            let _ = serde_json::to_writer(&mut *out, scalar);
+        }
     }
 }
 
@@ -89,6 +126,31 @@ mod tests {
         assert_ne!(content_hash(&a), content_hash(&c));
         let reordered_array = json!({"id": 1, "name": "Ada", "tags": [{"a": 2}, {"b": 1}]});
         assert_ne!(content_hash(&a), content_hash(&reordered_array));
+    }
+
+    /// The streamed hash is the one of the canonical text built as a value (as stored hashes
+    /// were computed), for nested objects, arrays, escapes and numbers.
+    #[test]
+    fn the_streamed_hash_equals_the_hash_of_the_sorted_text() {
+        fn sorted(value: &Value) -> Value {
+            match value {
+                Value::Object(map) => {
+                    let mut keys: Vec<&String> = map.keys().collect();
+                    keys.sort();
+                    let mut out = serde_json::Map::new();
+                    for key in keys {
+                        out.insert(key.clone(), sorted(&map[key]));
+                    }
+                    Value::Object(out)
+                }
+                Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+                other => other.clone(),
+            }
+        }
+        let record = json!({"z": [1, 2.5, -3, {"y": null, "b": true}], "a\"\n\u{e9}": "x\\y",
+                            "é": {"k": [], "j": {}}, "n": 1e300, "m": false});
+        let text = serde_json::to_vec(&sorted(&record)).unwrap();
+        assert_eq!(content_hash(&record), hex::encode(Sha256::digest(&text)));
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::{
     connectors::{
         definition::{Deletes, Incremental, Stream},
         http::HttpError,
-        paginate::{self, Paginator},
+        paginate::{self, PageRequest, PageResponse, Paginator},
         path::JsonPath,
     },
     entities::{
@@ -34,6 +34,9 @@ use crate::{
     mapping::{store as mapping_store, transform::FieldRule},
     state::{AppState, Event},
 };
+
+/// The answer to a request sent ahead, if one was.
+type Prefetched = Option<std::result::Result<PageResponse, HttpError>>;
 
 /// How a run ended in this process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,15 +184,21 @@ impl<'a> Engine<'a> {
             Err(error) => return self.fail("fetch", None, &error.to_string()).await,
         };
         self.publish("running");
+        // The answer to the next page's request, fetched while the previous page commits.
+        let mut prefetched = None;
         loop {
             if let Some(outcome) = self.should_stop().await? {
                 return Ok(outcome);
             }
-            let response = match self
-                .live
-                .send(self.state, &request, self.stream.rate_limit)
-                .await
-            {
+            let response = match prefetched.take() {
+                Some(response) => response,
+                None => {
+                    self.live
+                        .send(self.state, &request, self.stream.rate_limit)
+                        .await
+                }
+            };
+            let response = match response {
                 Ok(response) => response,
                 Err(HttpError::Park { until }) => return self.park(until).await,
                 Err(error) => {
@@ -197,16 +206,22 @@ impl<'a> Engine<'a> {
                     return self.fail("fetch", status, &message).await;
                 }
             };
-            let page = match paginator.next(&response) {
+            let page = match paginator.next_owned(response) {
                 Ok(page) => page,
                 Err(error) => return self.fail("fetch", None, &error.to_string()).await,
             };
-            if !self
-                .commit(page.records, page.cursor, page.max_cursor_value)
-                .await?
-            {
+            let (committed, next_response) = self
+                .commit(
+                    page.records,
+                    page.cursor,
+                    page.max_cursor_value,
+                    page.next.as_ref(),
+                )
+                .await?;
+            if !committed {
                 return Ok(Outcome::LostLease);
             }
+            prefetched = next_response;
             match page.next {
                 Some(next) => request = next,
                 None => break,
@@ -279,13 +294,17 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Prepares and commits one page; `false` when the lease was lost.
+    /// Prepares and commits one page; `false` when the lease was lost. The next page's request,
+    /// when there is one, is sent while the page commits (its answer is returned; the next
+    /// iteration reads it after the checks at the page boundary): the provider's latency and
+    /// the database's overlap, and a page is still committed before the next one is stored.
     async fn commit(
         &mut self,
         records: Vec<Value>,
         page_cursor: Option<String>,
         max_cursor: Option<String>,
-    ) -> Result<bool> {
+        next: Option<&PageRequest>,
+    ) -> Result<(bool, Prefetched)> {
         let fetched = records.len();
         let mut prepared = Vec::with_capacity(fetched);
         let mut logs = Vec::new();
@@ -331,10 +350,12 @@ impl<'a> Engine<'a> {
                 }
                 _ => record,
             };
+            // Hashed by streaming its canonical text; serialised once, for the store and the
+            // event alike.
             prepared.push(Prepared {
                 hash: content::content_hash(&data),
+                data: serde_json::to_string(&data).unwrap_or_default(),
                 external_id,
-                data,
                 tombstone,
             });
         }
@@ -354,8 +375,17 @@ impl<'a> Engine<'a> {
             .then(|| self.cursor_reached.clone())
             .flatten();
         let lease_until = self.lease_until();
-        let owner = self.owner(lease_until);
-        let counts = store::commit_page(
+        // The fields borrowed one by one: the request below needs the connection mutably.
+        let owner = Owner {
+            workspace_id: &self.sync.workspace_id,
+            connection_id: &self.sync.connection_id,
+            sync_id: &self.sync.id,
+            run_id: &self.run.id,
+            model: &self.sync.stream,
+            claim: self.claim,
+            lease_until,
+        };
+        let write = store::commit_page(
             &self.state.db,
             &owner,
             PageWrite {
@@ -366,10 +396,17 @@ impl<'a> Engine<'a> {
                 cursor_reached: self.cursor_reached.clone(),
                 sync_cursor,
             },
-        )
-        .await?;
-        let Some(counts) = counts else {
-            return Ok(false);
+        );
+        let (state, live, rate_limit) = (self.state, &mut self.live, self.stream.rate_limit);
+        let fetch = async move {
+            match next {
+                Some(request) => Some(live.send(state, request, rate_limit).await),
+                None => None,
+            }
+        };
+        let (counts, next_response) = tokio::join!(write, fetch);
+        let Some(counts) = counts? else {
+            return Ok((false, None));
         };
         self.fetched += i64::try_from(fetched).unwrap_or(i64::MAX);
         self.pages += 1;
@@ -379,7 +416,7 @@ impl<'a> Engine<'a> {
         self.totals.deleted += counts.deleted;
         self.totals.failed += counts.failed;
         self.publish("running");
-        Ok(true)
+        Ok((true, next_response))
     }
 
     /// After the last page: the full-scan diff, the sync's cursor, the final status and the
@@ -392,27 +429,25 @@ impl<'a> Engine<'a> {
             return Ok(Outcome::LostLease);
         }
         let mut held = 0_i64;
-        let mut deleted_ids = Vec::new();
+        let mut deleted = 0_usize;
+        let event_of = |id: &str| {
+            store::outbox(
+                &self.sync.workspace_id,
+                "record.deleted",
+                &json!({"recordId": id, "model": self.sync.stream,
+                        "connectionId": self.sync.connection_id,
+                        "syncId": self.sync.id, "runId": self.run.id}),
+                now,
+            )
+        };
         let full_read = self.run.full || !self.is_incremental() || self.since.is_none();
         if matches!(self.stream.deletes, Some(Deletes::FullScan(_))) && full_read {
-            let live: Vec<(String, String)> = record::Entity::find()
-                .select_only()
-                .columns([record::Column::Id, record::Column::LastSeenRunId])
-                .filter(record::Column::ConnectionId.eq(self.sync.connection_id.as_str()))
-                .filter(record::Column::Model.eq(self.sync.stream.as_str()))
-                .filter(record::Column::DeletedAt.is_null())
-                .into_tuple()
-                .all(&txn)
-                .await?;
-            let unseen: Vec<String> = live
-                .iter()
-                .filter(|(_, seen)| seen != &self.run.id)
-                .map(|(id, _)| id.clone())
-                .collect();
-            let share = unseen.len() as f64 / live.len().max(1) as f64;
-            if !unseen.is_empty() && share > self.sync.max_delete_share {
-                held = i64::try_from(unseen.len()).unwrap_or(i64::MAX);
-                let owner = self.owner(now);
+            // Counted and marked in SQL, a batch at a time: nothing here grows with the store.
+            let owner = self.owner(now);
+            let (live, unseen) = store::count_unseen(&txn, &owner).await?;
+            let share = unseen as f64 / live.max(1) as f64;
+            if unseen > 0 && share > self.sync.max_delete_share {
+                held = unseen;
                 store::insert_logs(
                     &txn,
                     &owner,
@@ -423,9 +458,8 @@ impl<'a> Engine<'a> {
                         http_status: None,
                         provider_code: None,
                         message: format!(
-                            "{held} of {} records are gone at the provider ({:.0} %, above the \
-                             sync's {:.0} % threshold); the deletion is held for review",
-                            live.len(),
+                            "{held} of {live} records are gone at the provider ({:.0} %, above \
+                             the sync's {:.0} % threshold); the deletion is held for review",
                             share * 100.0,
                             self.sync.max_delete_share * 100.0
                         ),
@@ -433,9 +467,18 @@ impl<'a> Engine<'a> {
                     now,
                 )
                 .await?;
-            } else if !unseen.is_empty() {
-                store::mark_deleted(&txn, &unseen, &self.run.id, now).await?;
-                deleted_ids = unseen;
+            } else if unseen > 0 {
+                let mut after: Option<String> = None;
+                loop {
+                    let ids = store::unseen_batch(&txn, &owner, after.as_deref()).await?;
+                    let Some(last) = ids.last() else {
+                        break;
+                    };
+                    after = Some(last.clone());
+                    store::mark_deleted(&txn, &ids, &self.run.id, now).await?;
+                    store::insert_events(&txn, ids.iter().map(|id| event_of(id)).collect()).await?;
+                    deleted += ids.len();
+                }
             }
         }
         for chunk in listed_deleted.chunks(500) {
@@ -450,23 +493,10 @@ impl<'a> Engine<'a> {
                 .all(&txn)
                 .await?;
             store::mark_deleted(&txn, &ids, &self.run.id, now).await?;
-            deleted_ids.extend(ids);
+            store::insert_events(&txn, ids.iter().map(|id| event_of(id)).collect()).await?;
+            deleted += ids.len();
         }
-        let events: Vec<_> = deleted_ids
-            .iter()
-            .map(|id| {
-                store::outbox(
-                    &self.sync.workspace_id,
-                    "record.deleted",
-                    &json!({"recordId": id, "model": self.sync.stream,
-                            "connectionId": self.sync.connection_id,
-                            "syncId": self.sync.id, "runId": self.run.id}),
-                    now,
-                )
-            })
-            .collect();
-        store::insert_events(&txn, events).await?;
-        self.totals.deleted += i64::try_from(deleted_ids.len()).unwrap_or(i64::MAX);
+        self.totals.deleted += i64::try_from(deleted).unwrap_or(i64::MAX);
         if self.is_incremental()
             && let Some(reached) = &self.cursor_reached
         {

@@ -2,13 +2,13 @@
 //! hash, or deleted by a tombstone), its failure log rows, its outbox events, the run's counters
 //! and checkpoint — all in one transaction, guarded by the run's lease.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, fmt::Write as _};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement, TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use serde_json::{Value, json};
@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::{
     Result,
     entities::{
-        outbox_event, record,
+        record,
         sync::{self as sync_entity, Entity as Syncs},
         sync_log,
         sync_run::{self as run_entity, Entity as SyncRuns},
@@ -26,12 +26,16 @@ use crate::{
 /// Most values bound in one `IN (…)` list (SQLite allows 32 766 parameters).
 const CHUNK: usize = 500;
 
+/// Most rows in one multi-row `INSERT`: at most twelve values bound per row, well under SQLite's
+/// 32 766 and PostgreSQL's 65 535 parameters.
+const ROWS_PER_INSERT: usize = 2000;
+
 /// A record ready to store.
 pub(super) struct Prepared {
     /// From the stream's primary key.
     pub external_id: String,
-    /// The record as stored (after the mapping).
-    pub data: Value,
+    /// The record as stored (after the mapping): its JSON text.
+    pub data: String,
     /// Its content hash.
     pub hash: String,
     /// Marked deleted by the stream's tombstone field.
@@ -116,89 +120,94 @@ pub(super) async fn commit_page(
         ..Counts::default()
     };
     // The last occurrence of a record in a page wins.
-    let mut latest: HashMap<&str, &Prepared> = HashMap::new();
-    for prepared in &page.records {
-        latest.insert(&prepared.external_id, prepared);
+    let mut latest: HashMap<&str, usize> = HashMap::with_capacity(page.records.len());
+    for (k, prepared) in page.records.iter().enumerate() {
+        latest.insert(&prepared.external_id, k);
     }
-    let ids: Vec<&str> = latest.keys().copied().collect();
-    let existing = existing(&txn, owner, &ids).await?;
-    let mut inserts = Vec::new();
-    let mut touched = Vec::new();
-    let mut events = Vec::new();
-    for prepared in page
+    let records: Vec<&Prepared> = page
         .records
         .iter()
-        .filter(|p| std::ptr::eq(latest[p.external_id.as_str()], *p))
-    {
-        let data_text = serde_json::to_string(&prepared.data).unwrap_or_default();
-        match existing.get(prepared.external_id.as_str()) {
-            None if prepared.tombstone => counts.unchanged += 1,
-            None => {
-                let id = uuid::Uuid::now_v7().to_string();
-                events.push(event(owner, "record.created", &id, prepared, now));
-                inserts.push(record::ActiveModel {
-                    id: Set(id),
-                    workspace_id: Set(owner.workspace_id.to_owned()),
-                    connection_id: Set(owner.connection_id.to_owned()),
-                    model: Set(owner.model.to_owned()),
-                    external_id: Set(prepared.external_id.clone()),
-                    data: Set(data_text),
-                    hash: Set(prepared.hash.clone()),
-                    first_seen_at: Set(now),
-                    last_seen_at: Set(now),
-                    updated_at: Set(now),
-                    deleted_at: Set(None),
-                    last_changed_run_id: Set(owner.run_id.to_owned()),
-                    last_seen_run_id: Set(owner.run_id.to_owned()),
-                });
-                counts.created += 1;
-            }
-            Some(stored) if prepared.tombstone => {
-                if stored.deleted {
+        .enumerate()
+        .filter(|(k, p)| latest[p.external_id.as_str()] == *k)
+        .map(|(_, p)| p)
+        .collect();
+    drop(latest);
+    // One statement per page (up to ROWS_PER_INSERT records) stores the new records and marks
+    // the stored ones seen, returning what the store held: no lookup that depends on the
+    // planner's statistics, and nothing to do for a new record after it.
+    let upserts: Vec<&Prepared> = records.iter().copied().filter(|p| !p.tombstone).collect();
+    let fresh_ids: Vec<String> = upserts
+        .iter()
+        .map(|_| uuid::Uuid::now_v7().to_string())
+        .collect();
+    let mut stored = upsert(&txn, owner, &upserts, &fresh_ids, now).await?;
+    // A tombstone never creates a record: only stored ones are looked up.
+    let tombstoned: Vec<&str> = records
+        .iter()
+        .filter(|p| p.tombstone)
+        .map(|p| p.external_id.as_str())
+        .collect();
+    stored.extend(existing(&txn, owner, &tombstoned).await?);
+    let mut touched = Vec::new();
+    let mut deleted = Vec::new();
+    let mut events = Vec::with_capacity(upserts.len());
+    let mut fresh = fresh_ids.iter();
+    for prepared in records {
+        let found = stored.get(prepared.external_id.as_str());
+        if prepared.tombstone {
+            match found {
+                None => counts.unchanged += 1,
+                Some(stored) if stored.deleted => {
                     counts.unchanged += 1;
                     touched.push(stored.id.clone());
-                } else {
-                    mark_deleted(&txn, std::slice::from_ref(&stored.id), owner.run_id, now).await?;
+                }
+                Some(stored) => {
                     events.push(event(owner, "record.deleted", &stored.id, prepared, now));
+                    deleted.push(stored.id.clone());
                     counts.deleted += 1;
                 }
             }
-            Some(stored) if stored.hash == prepared.hash && !stored.deleted => {
-                counts.unchanged += 1;
-                touched.push(stored.id.clone());
-            }
-            Some(stored) => {
-                record::Entity::update_many()
-                    .col_expr(record::Column::Data, Expr::value(data_text))
-                    .col_expr(record::Column::Hash, Expr::value(prepared.hash.clone()))
-                    .col_expr(record::Column::UpdatedAt, Expr::value(now))
-                    .col_expr(record::Column::LastSeenAt, Expr::value(now))
-                    .col_expr(
-                        record::Column::DeletedAt,
-                        Expr::value(None::<DateTime<Utc>>),
-                    )
-                    .col_expr(record::Column::LastChangedRunId, Expr::value(owner.run_id))
-                    .col_expr(record::Column::LastSeenRunId, Expr::value(owner.run_id))
-                    .filter(record::Column::Id.eq(stored.id.as_str()))
-                    .exec(&txn)
-                    .await?;
-                let kind = if stored.deleted {
-                    "record.created"
-                } else {
-                    "record.updated"
-                };
-                events.push(event(owner, kind, &stored.id, prepared, now));
-                counts.updated += 1;
-            }
+            continue;
+        }
+        let fresh_id = fresh.next().map(String::as_str);
+        let Some(stored) = found else {
+            return Err(crate::Error::internal(anyhow::anyhow!(
+                "the upsert of record `{}` returned no row",
+                prepared.external_id
+            )));
+        };
+        if Some(stored.id.as_str()) == fresh_id {
+            events.push(event(owner, "record.created", &stored.id, prepared, now));
+            counts.created += 1;
+        } else if stored.hash == prepared.hash && !stored.deleted {
+            // Already marked seen by the upsert.
+            counts.unchanged += 1;
+        } else {
+            record::Entity::update_many()
+                .col_expr(record::Column::Data, Expr::value(prepared.data.as_str()))
+                .col_expr(record::Column::Hash, Expr::value(prepared.hash.as_str()))
+                .col_expr(record::Column::UpdatedAt, Expr::value(now))
+                .col_expr(
+                    record::Column::DeletedAt,
+                    Expr::value(None::<DateTime<Utc>>),
+                )
+                .col_expr(record::Column::LastChangedRunId, Expr::value(owner.run_id))
+                .filter(record::Column::Id.eq(stored.id.as_str()))
+                .exec(&txn)
+                .await?;
+            let kind = if stored.deleted {
+                "record.created"
+            } else {
+                "record.updated"
+            };
+            events.push(event(owner, kind, &stored.id, prepared, now));
+            counts.updated += 1;
         }
     }
-    for chunk in inserts.chunks(CHUNK / 16) {
-        record::Entity::insert_many(chunk.to_vec())
-            .exec(&txn)
-            .await?;
-    }
-    // Records seen unchanged, and stored records whose new version failed, were still seen:
-    // a full-scan diff must not delete them.
+    drop(stored);
+    mark_deleted(&txn, &deleted, owner.run_id, now).await?;
+    // Stored records whose new version failed were still seen: a full-scan diff must not
+    // delete them.
     let failed_ids: Vec<&str> = page
         .logs
         .iter()
@@ -324,6 +333,71 @@ async fn existing(
     Ok(found)
 }
 
+/// Inserts the records new to the store (with the ids given) and marks the stored ones seen by
+/// this run, in multi-row `INSERT … ON CONFLICT DO UPDATE` statements; returns what the store
+/// holds for each record afterwards: a new record comes back with the id given, a stored one
+/// with its own id, hash and deletion (the upsert only touches its last-seen columns).
+async fn upsert(
+    txn: &DatabaseTransaction,
+    owner: &Owner<'_>,
+    records: &[&Prepared],
+    fresh_ids: &[String],
+    now: DateTime<Utc>,
+) -> Result<HashMap<String, Stored>> {
+    let backend = txn.get_database_backend();
+    let mut found = HashMap::with_capacity(records.len());
+    for (chunk, ids) in records
+        .chunks(ROWS_PER_INSERT)
+        .zip(fresh_ids.chunks(ROWS_PER_INSERT))
+    {
+        let mut sql = String::with_capacity(400 + chunk.len() * 64);
+        sql.push_str(
+            "INSERT INTO records (id, workspace_id, connection_id, model, external_id, data, \
+             hash, first_seen_at, last_seen_at, updated_at, deleted_at, last_changed_run_id, \
+             last_seen_run_id) VALUES ",
+        );
+        let mut row = Row::new(backend, chunk.len() * 12);
+        for (k, (prepared, id)) in chunk.iter().zip(ids).enumerate() {
+            sql.push_str(if k > 0 { ", (" } else { "(" });
+            row.value(&mut sql, id.as_str());
+            row.value(&mut sql, owner.workspace_id);
+            row.value(&mut sql, owner.connection_id);
+            row.value(&mut sql, owner.model);
+            row.value(&mut sql, prepared.external_id.as_str());
+            row.value(&mut sql, prepared.data.as_str());
+            row.value(&mut sql, prepared.hash.as_str());
+            row.value(&mut sql, now);
+            row.value(&mut sql, now);
+            row.value(&mut sql, now);
+            sql.push_str(", NULL");
+            row.value(&mut sql, owner.run_id);
+            row.value(&mut sql, owner.run_id);
+            sql.push(')');
+        }
+        sql.push_str(
+            " ON CONFLICT (connection_id, model, external_id) DO UPDATE SET \
+             last_seen_at = excluded.last_seen_at, last_seen_run_id = excluded.last_seen_run_id \
+             RETURNING id, external_id, hash, deleted_at",
+        );
+        let rows = txn
+            .query_all_raw(Statement::from_sql_and_values(backend, sql, row.values))
+            .await?;
+        for row in rows {
+            let external_id: String = row.try_get("", "external_id")?;
+            let deleted_at: Option<DateTime<Utc>> = row.try_get("", "deleted_at")?;
+            found.insert(
+                external_id,
+                Stored {
+                    id: row.try_get("", "id")?,
+                    hash: row.try_get("", "hash")?,
+                    deleted: deleted_at.is_some(),
+                },
+            );
+        }
+    }
+    Ok(found)
+}
+
 async fn touch(
     txn: &DatabaseTransaction,
     owner: &Owner<'_>,
@@ -351,6 +425,53 @@ async fn touch(
     Ok(())
 }
 
+/// The model's live (not deleted) records, and how many of them this run has not seen: one
+/// aggregate in SQL.
+pub(super) async fn count_unseen(
+    db: &impl ConnectionTrait,
+    owner: &Owner<'_>,
+) -> Result<(i64, i64)> {
+    let backend = db.get_database_backend();
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            "SELECT COUNT(*) AS live, \
+             COALESCE(SUM(CASE WHEN last_seen_run_id <> $3 THEN 1 ELSE 0 END), 0) AS unseen \
+             FROM records WHERE connection_id = $1 AND model = $2 AND deleted_at IS NULL",
+            [
+                owner.connection_id.into(),
+                owner.model.into(),
+                owner.run_id.into(),
+            ],
+        ))
+        .await?;
+    let Some(row) = row else {
+        return Ok((0, 0));
+    };
+    Ok((row.try_get("", "live")?, row.try_get("", "unseen")?))
+}
+
+/// Up to [`CHUNK`] ids of live records this run has not seen, after `after` in id order.
+pub(super) async fn unseen_batch(
+    db: &impl ConnectionTrait,
+    owner: &Owner<'_>,
+    after: Option<&str>,
+) -> Result<Vec<String>> {
+    let mut query = record::Entity::find()
+        .select_only()
+        .column(record::Column::Id)
+        .filter(record::Column::ConnectionId.eq(owner.connection_id))
+        .filter(record::Column::Model.eq(owner.model))
+        .filter(record::Column::DeletedAt.is_null())
+        .filter(record::Column::LastSeenRunId.ne(owner.run_id))
+        .order_by_asc(record::Column::Id)
+        .limit(CHUNK as u64);
+    if let Some(after) = after {
+        query = query.filter(record::Column::Id.gt(after));
+    }
+    Ok(query.into_tuple().all(db).await?)
+}
+
 /// Marks stored records deleted (never dropped).
 pub(super) async fn mark_deleted(
     db: &impl ConnectionTrait,
@@ -376,7 +497,7 @@ pub(super) async fn insert_logs(
     logs: Vec<LogRow>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let rows: Vec<sync_log::ActiveModel> = logs
+    let mut rows: Vec<sync_log::ActiveModel> = logs
         .into_iter()
         .map(|log| sync_log::ActiveModel {
             id: Set(uuid::Uuid::now_v7().to_string()),
@@ -393,34 +514,92 @@ pub(super) async fn insert_logs(
             created_at: Set(now),
         })
         .collect();
-    for chunk in rows.chunks(CHUNK / 16) {
-        sync_log::Entity::insert_many(chunk.to_vec())
+    // Twelve values a row: 500 rows stay well under SQLite's 32 766 parameters.
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(CHUNK));
+        sync_log::Entity::insert_many(std::mem::replace(&mut rows, rest))
             .exec(db)
             .await?;
     }
     Ok(())
 }
 
-pub(super) async fn insert_events(
-    db: &impl ConnectionTrait,
-    events: Vec<outbox_event::ActiveModel>,
-) -> Result<()> {
-    for chunk in events.chunks(CHUNK / 8) {
-        outbox_event::Entity::insert_many(chunk.to_vec())
-            .exec(db)
+/// The values of a multi-row statement and their placeholders: numbered on PostgreSQL, `?` on
+/// SQLite, where every numbered parameter is bound by a name lookup that scans all of them
+/// (quadratic in a statement of thousands).
+struct Row {
+    postgres: bool,
+    values: Vec<sea_orm::Value>,
+}
+
+impl Row {
+    fn new(backend: sea_orm::DbBackend, capacity: usize) -> Self {
+        Self {
+            postgres: backend == sea_orm::DbBackend::Postgres,
+            values: Vec::with_capacity(capacity),
+        }
+    }
+
+    /// Appends the next value's placeholder (after a comma unless the row has just begun).
+    fn value(&mut self, sql: &mut String, value: impl Into<sea_orm::Value>) {
+        if !sql.ends_with('(') {
+            sql.push_str(", ");
+        }
+        self.values.push(value.into());
+        if self.postgres {
+            let _ = write!(sql, "${}", self.values.len());
+        } else {
+            sql.push('?');
+        }
+    }
+}
+
+/// An outbox row to insert.
+pub(super) struct OutboxRow {
+    id: String,
+    workspace_id: String,
+    event_type: &'static str,
+    /// The event's `data`, as JSON text.
+    data: String,
+    created_at: DateTime<Utc>,
+}
+
+/// Inserts outbox rows, in multi-row statements.
+pub(super) async fn insert_events(db: &impl ConnectionTrait, events: Vec<OutboxRow>) -> Result<()> {
+    let backend = db.get_database_backend();
+    for chunk in events.chunks(ROWS_PER_INSERT) {
+        let mut sql = String::with_capacity(100 + chunk.len() * 32);
+        sql.push_str(
+            "INSERT INTO outbox_events (id, workspace_id, event_type, data, created_at, \
+             dispatched_at) VALUES ",
+        );
+        let mut row = Row::new(backend, chunk.len() * 5);
+        for (k, event) in chunk.iter().enumerate() {
+            sql.push_str(if k > 0 { ", (" } else { "(" });
+            row.value(&mut sql, event.id.as_str());
+            row.value(&mut sql, event.workspace_id.as_str());
+            row.value(&mut sql, event.event_type);
+            row.value(&mut sql, event.data.as_str());
+            row.value(&mut sql, event.created_at);
+            sql.push_str(", NULL)");
+        }
+        db.execute_raw(Statement::from_sql_and_values(backend, sql, row.values))
             .await?;
     }
     Ok(())
 }
 
+/// A record's event: `data` is `{recordId, externalId, model, connectionId, syncId, runId}`
+/// and, but for `record.deleted`, `record`: the stored record, spliced in as the JSON text
+/// already made for the store (the same bytes as serialising it again).
 fn event(
     owner: &Owner<'_>,
-    event_type: &str,
+    event_type: &'static str,
     record_id: &str,
     prepared: &Prepared,
     now: DateTime<Utc>,
-) -> outbox_event::ActiveModel {
-    let mut data = json!({
+) -> OutboxRow {
+    let head = json!({
         "recordId": record_id,
         "externalId": prepared.external_id,
         "model": owner.model,
@@ -428,25 +607,35 @@ fn event(
         "syncId": owner.sync_id,
         "runId": owner.run_id,
     });
+    let mut data = serde_json::to_string(&head).unwrap_or_default();
     if event_type != "record.deleted" {
-        data["record"] = prepared.data.clone();
+        data.reserve(prepared.data.len() + 10);
+        data.pop();
+        data.push_str(",\"record\":");
+        data.push_str(&prepared.data);
+        data.push('}');
     }
-    outbox(owner.workspace_id, event_type, &data, now)
+    OutboxRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        workspace_id: owner.workspace_id.to_owned(),
+        event_type,
+        data,
+        created_at: now,
+    }
 }
 
 /// An outbox row.
 pub(crate) fn outbox(
     workspace_id: &str,
-    event_type: &str,
+    event_type: &'static str,
     data: &Value,
     now: DateTime<Utc>,
-) -> outbox_event::ActiveModel {
-    outbox_event::ActiveModel {
-        id: Set(uuid::Uuid::now_v7().to_string()),
-        workspace_id: Set(workspace_id.to_owned()),
-        event_type: Set(event_type.to_owned()),
-        data: Set(serde_json::to_string(data).unwrap_or_default()),
-        created_at: Set(now),
-        dispatched_at: Set(None),
+) -> OutboxRow {
+    OutboxRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        workspace_id: workspace_id.to_owned(),
+        event_type,
+        data: serde_json::to_string(data).unwrap_or_default(),
+        created_at: now,
     }
 }
