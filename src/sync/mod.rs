@@ -10,7 +10,7 @@ pub mod schedule;
 pub mod scheduler;
 mod store;
 
-pub(crate) use store::outbox;
+pub(crate) use store::write_event;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{

@@ -624,8 +624,19 @@ fn event(
     }
 }
 
+/// Writes one event into the outbox, inside the caller's transaction.
+pub(crate) async fn write_event(
+    db: &impl ConnectionTrait,
+    workspace_id: &str,
+    event_type: &'static str,
+    data: &Value,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    insert_events(db, vec![outbox(workspace_id, event_type, data, now)]).await
+}
+
 /// An outbox row.
-pub(crate) fn outbox(
+pub(super) fn outbox(
     workspace_id: &str,
     event_type: &'static str,
     data: &Value,

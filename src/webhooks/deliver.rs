@@ -521,16 +521,13 @@ async fn disable(
 async fn emit(
     txn: &impl ConnectionTrait,
     owner: &subscription::Model,
-    event_type: &str,
+    event_type: &'static str,
     mut data: serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<()> {
     data["subscriptionId"] = json!(owner.id);
     data["url"] = json!(owner.url);
-    crate::sync::outbox(&owner.workspace_id, event_type, &data, now)
-        .insert(txn)
-        .await?;
-    Ok(())
+    crate::sync::write_event(txn, &owner.workspace_id, event_type, &data, now).await
 }
 
 /// Marks a claimed delivery failed without sending it.

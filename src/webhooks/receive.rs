@@ -350,7 +350,7 @@ impl Change<'_> {
     async fn emit(
         &self,
         txn: &impl ConnectionTrait,
-        event_type: &str,
+        event_type: &'static str,
         record_id: &str,
         data: Option<&Value>,
         now: chrono::DateTime<Utc>,
@@ -367,9 +367,6 @@ impl Change<'_> {
         if let Some(data) = data {
             payload["record"] = data.clone();
         }
-        crate::sync::outbox(&self.row.workspace_id, event_type, &payload, now)
-            .insert(txn)
-            .await?;
-        Ok(())
+        crate::sync::write_event(txn, &self.row.workspace_id, event_type, &payload, now).await
     }
 }
