@@ -1041,6 +1041,8 @@ fn looks_like_word(w: &[u8]) -> bool {
 struct Shape {
     /// `://` occurs (a URL needs it).
     colon_slash: bool,
+    /// `:` occurs (a time needs it).
+    colon: bool,
     /// `@` occurs (an e-mail address needs it).
     at: bool,
     /// `-` occurs (UUIDs and compound ids).
@@ -1072,6 +1074,7 @@ impl Shape {
     fn from_classes(acc: u16, dots: usize, colon_slash: bool) -> Shape {
         Shape {
             colon_slash,
+            colon: acc & COLON != 0,
             at: acc & AT != 0,
             dash: acc & DASH != 0,
             underscore: acc & UNDERSCORE != 0,
@@ -1103,15 +1106,20 @@ fn recognise(tok: &str, i: usize, ctx: Ctx<'_>, shape: Shape) -> Option<(usize, 
     {
         return Some((i + n, Kind::Email, true));
     }
+    // A UUID is 36 bytes long with its first `-` at byte 8.
     if shape.dash
         && first.is_ascii_hexdigit()
+        && b.len() >= 36
+        && b[8] == b'-'
         && let Some(n) = uuid(s)
     {
         return Some((i + n, Kind::Uuid, true));
     }
     if first == b'/' && i == 0 && s.len() > 1 && s.as_bytes()[1].is_ascii_digit() {
         // `/10.0.0.1`: the slash that Java prints before an address belongs to it.
-        if let Some(n) = ipv4(&s[1..]) {
+        if shape.dots >= 3
+            && let Some(n) = ipv4(&s[1..])
+        {
             return Some((i + 1 + n, Kind::Ip, true));
         }
     }
@@ -1122,10 +1130,15 @@ fn recognise(tok: &str, i: usize, ctx: Ctx<'_>, shape: Shape) -> Option<(usize, 
         return Some((i + n, Kind::Path, true));
     }
     if first.is_ascii_digit() {
-        if let Some(n) = ipv4(s) {
+        // An address has three dots; a date has a `-`, a time a `:`.
+        if shape.dots >= 3
+            && let Some(n) = ipv4(s)
+        {
             return Some((i + n, Kind::Ip, true));
         }
-        if let Some(n) = date_or_time(s) {
+        if (shape.dash || shape.colon)
+            && let Some(n) = date_or_time(s)
+        {
             return Some((i + n, Kind::Time, true));
         }
         if first == b'0' && b.len() > 2 && (b[1] == b'x' || b[1] == b'X') {
@@ -1136,8 +1149,10 @@ fn recognise(tok: &str, i: usize, ctx: Ctx<'_>, shape: Shape) -> Option<(usize, 
         }
     }
     if first.is_ascii_alphabetic() {
+        // A provider id has a prefix of at least two letters, `_` and a body of at least 8.
         if shape.underscore
             && (shape.digit || shape.upper)
+            && b.len() >= 11
             && let Some(n) = provider_id(s)
         {
             return Some((i + n, Kind::Id, true));
@@ -1616,6 +1631,7 @@ mod tests {
                 assert_eq!(
                     (
                         a.colon_slash,
+                        a.colon,
                         a.at,
                         a.dash,
                         a.underscore,
@@ -1625,6 +1641,7 @@ mod tests {
                     ),
                     (
                         e.colon_slash,
+                        e.colon,
                         e.at,
                         e.dash,
                         e.underscore,

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::mask::{TokenBuf, TokenRef, Tokens};
-use super::tree::{Cluster, Fit, Render, Slot, TSeg, Tree};
+use super::tree::{Cluster, Fit, Render, Slot, TSeg, Tree, same_text};
 
 /// Settings of the miner. The defaults serve any log; there are no per-source settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -370,7 +370,7 @@ impl Miner {
     }
 
     fn render(&self, c: &Cluster) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(c.slots.iter().map(Slot::text_len_hint).sum());
         for (i, slot) in c.slots.iter().enumerate() {
             if i > 0 {
                 out.push(' ');
@@ -415,6 +415,10 @@ impl Miner {
         }
         let lead = first.segments.first().map(|s| first.text(s))?;
         let mut best: Option<(usize, usize)> = None;
+        // The fewest fitting tokens a cluster needs.
+        let needed = (0..n)
+            .find(|&k| k as f64 >= ACROSS_LEAVES * (n - 1) as f64)
+            .unwrap_or(n);
         // Oldest first, so that ties go the same way on every run.
         let mut candidates: Vec<usize> = self.tree.leaves_of_len(n).copied().collect();
         candidates.sort_unstable();
@@ -426,12 +430,21 @@ impl Miner {
                 continue;
             }
             let mut fits = 0;
+            let mut misses = 0;
             let mut hard = false;
             for (slot, tok) in c.slots[1..].iter().zip(tokens.iter().skip(1)) {
                 match slot.fit(tok) {
                     Fit::Exact | Fit::Wild => fits += 1,
                     Fit::Miss => {
-                        if slot.is_word() && is_word_token(tok) {
+                        // The token's test first: it is the cheaper, and most often false.
+                        if is_word_token(tok) && slot.is_word() {
+                            hard = true;
+                            break;
+                        }
+                        misses += 1;
+                        // Past this, the cluster cannot be taken: its other slots do not matter.
+                        let most = n - 1 - misses;
+                        if most < needed || best.is_some_and(|(_, f)| most <= f) {
                             hard = true;
                             break;
                         }
@@ -591,7 +604,8 @@ impl Miner {
                         // Two plain words differ, or text that stayed the same over many
                         // messages of the cluster does: a different message, not a value.
                         let settled = c.count >= SETTLED_AFTER && slot.is_literal();
-                        if settled || (slot.is_word() && is_word_token(tok)) {
+                        // The token's test first: it is the cheaper, and most often false.
+                        if settled || (is_word_token(tok) && slot.is_word()) {
                             hard = Some(k);
                             hard_count += 1;
                         } else {
@@ -658,10 +672,8 @@ fn key_of_cluster(c: &Cluster) -> (usize, String) {
 /// runs without digits and single punctuation characters, two word runs never adjacent. A token
 /// fits such a slot exactly when it has the same text and no variable (see [`matches_literal`]).
 fn literal_text(slot: &Slot) -> Option<Box<str>> {
-    if !slot.is_literal() {
-        return None;
-    }
-    let mut text = String::new();
+    // Checked first, so that the text is built in one allocation of the right size.
+    let mut len = 0;
     let mut prev_word = false;
     for seg in &slot.0 {
         let TSeg::Lit(l) = seg else {
@@ -678,7 +690,13 @@ fn literal_text(slot: &Slot) -> Option<Box<str>> {
             return None;
         }
         prev_word = word;
-        text.push_str(l);
+        len += l.len();
+    }
+    let mut text = String::with_capacity(len);
+    for seg in &slot.0 {
+        if let TSeg::Lit(l) = seg {
+            text.push_str(l);
+        }
     }
     Some(text.into_boxed_str())
 }
@@ -687,7 +705,7 @@ fn literal_text(slot: &Slot) -> Option<Box<str>> {
 /// is segmented into its word runs and punctuation characters, as such a slot is, so the same
 /// text means the same segments.
 fn matches_literal(text: &str, tok: TokenRef<'_>) -> bool {
-    tok.raw == text && !tok.has_var()
+    same_text(tok.raw, text) && !tok.has_var()
 }
 
 /// A byte of a word run in a token: an ASCII letter or digit, or part of a non-ASCII character.

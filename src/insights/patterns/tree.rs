@@ -127,6 +127,20 @@ impl Slot {
         }
     }
 
+    /// About the length of the slot's template text and a space after it, to size the
+    /// template's buffer.
+    pub(crate) fn text_len_hint(&self) -> usize {
+        1 + self
+            .0
+            .iter()
+            .map(|s| match s {
+                TSeg::Lit(l) => l.len(),
+                TSeg::Var { value: Some(v), .. } => v.len().max(6),
+                _ => 6,
+            })
+            .sum::<usize>()
+    }
+
     /// Whether the slot holds a wildcard.
     fn has_wild(&self) -> bool {
         self.0.iter().any(|s| matches!(s, TSeg::Wild))
@@ -445,7 +459,7 @@ fn compatible(t: &TSeg, token: TokenRef<'_>, s: &Segment) -> bool {
 /// String equality, inlined for the short texts of most segments (a punctuation character, a
 /// word) instead of a call to `memcmp`.
 #[inline]
-fn same_text(a: &str, b: &str) -> bool {
+pub(crate) fn same_text(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
         return false;
