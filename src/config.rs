@@ -125,6 +125,10 @@ pub struct ServeOptions {
     /// Seconds one webhook delivery attempt may take.
     #[arg(long, env = "PATCHBAY_WEBHOOK_TIMEOUT_SECS", default_value_t = 15)]
     pub webhook_timeout_secs: u64,
+    /// Days finished webhook deliveries (with their attempts), dispatched events and inbound
+    /// event ids are kept; 0 keeps them forever.
+    #[arg(long, env = "PATCHBAY_WEBHOOK_RETENTION_DAYS", default_value_t = 30)]
+    pub webhook_retention_days: u32,
     /// Largest body accepted from a provider on `/webhooks/in/{connection}`, in bytes.
     #[arg(long, env = "PATCHBAY_INBOUND_WEBHOOK_MAX_BYTES", default_value_t = 1024 * 1024)]
     pub inbound_webhook_max_bytes: usize,
@@ -251,6 +255,8 @@ impl Config {
                 concurrency: serve.webhook_concurrency.max(1),
                 timeout: Duration::from_secs(serve.webhook_timeout_secs.max(1)),
                 inbound_max_bytes: serve.inbound_webhook_max_bytes.max(1024),
+                retention: (serve.webhook_retention_days > 0)
+                    .then(|| chrono::TimeDelta::days(i64::from(serve.webhook_retention_days))),
                 // A claim must outlive the attempt it covers, or a slow receiver would get
                 // the delivery twice.
                 lease: Duration::from_secs(

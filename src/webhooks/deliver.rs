@@ -36,6 +36,9 @@ use crate::{
     state::AppState,
 };
 
+/// How often finished deliveries past the retention period are deleted.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
 /// Bytes of a receiver's response body kept with the attempt.
 pub const RESPONSE_EXCERPT_BYTES: usize = 1024;
 
@@ -51,7 +54,17 @@ pub async fn run(state: AppState) {
     let slots = Arc::new(Semaphore::new(state.webhooks.concurrency.max(1)));
     let mut running = JoinSet::new();
     let mut published = state.events.subscribe();
+    let mut pruned_at: Option<Instant> = None;
     loop {
+        if let Some(retention) = state.webhooks.retention
+            && pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY)
+        {
+            pruned_at = Some(Instant::now());
+            match super::retention::prune(&state.db, Utc::now() - retention).await {
+                Ok(pruned) => tracing::debug!(?pruned, "webhook retention"),
+                Err(error) => error.log(),
+            }
+        }
         if let Err(error) = super::dispatch::dispatch_pending(&state).await {
             error.log();
         }

@@ -17,6 +17,8 @@ pub mod filter;
 pub mod inbound;
 /// `POST /webhooks/in/{connection}`: verified provider events become record changes.
 pub mod receive;
+/// Deleting finished deliveries and dispatched events after the retention period.
+pub mod retention;
 /// Retry schedules with jitter, and the policy that disables a failing subscription.
 pub mod retry;
 /// Server-wide delivery settings.

@@ -23,6 +23,8 @@ pub struct WebhookSettings {
     pub timeout: Duration,
     /// Largest body accepted on `POST /webhooks/in/{connection}`.
     pub inbound_max_bytes: usize,
+    /// How long finished deliveries and dispatched events are kept; `None`: forever.
+    pub retention: Option<TimeDelta>,
 }
 
 impl Default for WebhookSettings {
@@ -35,6 +37,7 @@ impl Default for WebhookSettings {
             poll: Duration::from_millis(500),
             timeout: Duration::from_secs(15),
             inbound_max_bytes: 1024 * 1024,
+            retention: Some(TimeDelta::days(30)),
         }
     }
 }

@@ -929,3 +929,61 @@ async fn two_processes_share_the_deliveries_and_send_none_twice() {
     );
     assert_eq!(attempts, 2_000, "one recorded attempt per delivery");
 }
+
+#[tokio::test]
+async fn retention_deletes_finished_deliveries_and_keeps_pending_ones() {
+    use patchbay::entities::{outbox_event, webhook_attempt, webhook_delivery};
+    let app = spawn_app().await;
+    let receiver = Receiver::start().await;
+    let (subscription, _) = subscribe(
+        &app,
+        &app.api_key,
+        json!({ "url": receiver.url, "eventTypes": ["sync.*"] }),
+    )
+    .await;
+    let workspace = app.workspace_id().await;
+    emit(&app, &workspace, "sync.succeeded", json!({})).await;
+    delivery_until(&app, &subscription, |d| d["status"] == "SUCCEEDED").await;
+    receiver.script.status.store(500, Ordering::SeqCst);
+    emit(&app, &workspace, "sync.failed", json!({})).await;
+    delivery_until(&app, &subscription, |d| d["attempts"].as_i64() >= Some(1)).await;
+
+    // Nothing is old enough yet.
+    let kept = patchbay::webhooks::retention::prune(
+        &app.state.db,
+        Utc::now() - chrono::TimeDelta::days(30),
+    )
+    .await
+    .unwrap();
+    assert_eq!(kept, Default::default());
+    // A cutoff in the future: the finished delivery and its event go, the retrying one stays.
+    let pruned = patchbay::webhooks::retention::prune(
+        &app.state.db,
+        Utc::now() + chrono::TimeDelta::minutes(1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(pruned.deliveries, 1, "{pruned:?}");
+    assert_eq!(pruned.events, 2, "both events were dispatched");
+    let left = webhook_delivery::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].status, "pending");
+    let attempts = webhook_attempt::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert!(
+        attempts.iter().all(|a| a.delivery_id == left[0].id),
+        "attempts went with their delivery"
+    );
+    assert!(
+        outbox_event::Entity::find()
+            .all(&app.state.db)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
