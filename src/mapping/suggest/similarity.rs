@@ -34,6 +34,11 @@ const FILLER: &[&str] = &[
     "meta",
     "metadata",
     "info",
+    // A boolean's marker (`ActiveInd`, `is_deleted_flag`): the type already says it.
+    "indicator",
+    "ind",
+    "flag",
+    "flg",
 ];
 
 /// Whether a stem is a wrapper word's (`value` stems to `valu`, so stems are compared).
@@ -64,6 +69,8 @@ const PARENT_CAP: f64 = 0.8;
 pub const SYNONYM: f64 = 0.9;
 /// Similarity of two terms whose dictionary groups are related (`id` / `reference`).
 pub const RELATED: f64 = 0.6;
+/// Share of the shared-word similarity kept by two phrases of different dictionary groups.
+pub const DISTINCT_PHRASES: f64 = 0.4;
 /// Similarity of two terms linked by accepted feedback.
 pub const LEARNED: f64 = 0.85;
 
@@ -551,7 +558,13 @@ pub fn term_sim(a: &Term, b: &Term, learned: &HashSet<(String, String)>) -> f64 
         } else {
             0.0
         };
-        return 0.8 * common as f64 / a.stems.len().max(b.stems.len()) as f64 + head;
+        let shared = 0.8 * common as f64 / a.stems.len().max(b.stems.len()) as f64 + head;
+        // Two phrases the dictionary knows as different concepts (`first name` / `last name`,
+        // `due date` / `start date`) share a word, not a meaning.
+        if a.stems.len() > 1 && b.stems.len() > 1 && !a.groups.is_empty() && !b.groups.is_empty() {
+            return shared * DISTINCT_PHRASES;
+        }
+        return shared;
     }
     let (wa, wb) = (a.text.as_str(), b.text.as_str());
     let (short, long) = if wa.len() <= wb.len() {
