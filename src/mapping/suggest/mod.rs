@@ -245,10 +245,16 @@ pub fn suggest(
             raw.data[k] = score_pair(s, t, name, Some(usize::from(common[k]))).score;
         }
     }
+    // Objects named by the parents only count in documents: in tables the same entity is often
+    // split over several tables (`book.year` → `years.yr`).
+    let documents = !is_relational(&src_paths) && !is_relational(&tgt_paths);
     let mut m = Matrix::zeros(src.len(), tgt.len());
     for i in 0..src.len() {
         for j in 0..tgt.len() {
-            let score = raw.get(i, j) * src_shape[i].prior(&tgt_shape[j]);
+            let mut score = raw.get(i, j) * src_shape[i].prior(&tgt_shape[j]);
+            if documents && score > 0.0 {
+                score *= context_fit(&src[i].name, &tgt[j].name, &mut cache);
+            }
             m.data[i * tgt.len() + j] = learned.adjust(src_paths[i], tgt_paths[j], score);
         }
     }
@@ -386,6 +392,36 @@ pub fn suggest(
             .then_with(|| a.source.cmp(&b.source))
     });
     out
+}
+
+/// Lowest term similarity for a parent's word to count as named by the other field.
+const CONTEXT_MATCH: f64 = 0.5;
+/// Share of the score kept when both fields sit in objects that have nothing in common
+/// (`Opportunity[].City` vs `federalAgency.city`): the same leaf name describes different things.
+const CONTEXT_CLASH: f64 = 0.8;
+
+/// How well the objects the two fields belong to agree, as a share of the score to keep:
+/// `CONTEXT_CLASH` when both fields are nested and neither one's parent words are found
+/// anywhere in the other's name, 1 otherwise.
+fn context_fit(s: &NameRepr, t: &NameRepr, cache: &mut TermCache<'_>) -> f64 {
+    if s.parents.is_empty() || t.parents.is_empty() {
+        return 1.0;
+    }
+    // Term ids are asked source first, as the cache's table is laid out.
+    let t_named = t.parents.iter().any(|&y| {
+        s.terms
+            .iter()
+            .chain(&s.flat)
+            .any(|&(x, _)| cache.sim(x, y) >= CONTEXT_MATCH)
+    });
+    let s_named = t_named
+        || s.parents.iter().any(|&x| {
+            t.terms
+                .iter()
+                .chain(&t.flat)
+                .any(|&(y, _)| cache.sim(x, y) >= CONTEXT_MATCH)
+        });
+    if s_named { 1.0 } else { CONTEXT_CLASH }
 }
 
 /// Whether a schema is a set of tables: every field a `table.column` path, without lists.

@@ -93,6 +93,9 @@ pub struct NameRepr {
     pub known: f64,
     /// Number of parent segments.
     pub depth: usize,
+    /// Interned ids of the parent segments' meaningful terms (wrapper words left out): the
+    /// object the field belongs to (`assignee` in `assignee.id`).
+    pub parents: Vec<u32>,
 }
 
 /// All distinct terms of both schemas, and a cache of their pairwise similarities.
@@ -298,6 +301,16 @@ pub fn represent(
                     (id, w, depth)
                 })
                 .collect();
+            let parents: Vec<u32> = terms
+                .iter()
+                .filter(|t| {
+                    t.2 > 0
+                        && vocab.terms.get(t.0 as usize).is_some_and(|term| {
+                            !(term.stems.len() == 1 && is_filler(&term.stems[0]))
+                        })
+                })
+                .map(|t| t.0)
+                .collect();
             let leaf_sum: f64 = terms.iter().filter(|t| t.2 == 0).map(|t| t.1).sum();
             let parent_sum: f64 = terms.iter().filter(|t| t.2 > 0).map(|t| t.1).sum();
             if leaf_sum > 0.0 && parent_sum > PARENT_CAP * leaf_sum {
@@ -327,6 +340,7 @@ pub fn represent(
                 leaf_joined,
                 known,
                 depth,
+                parents,
             }
         })
         .collect()
