@@ -376,7 +376,8 @@ pub fn suggest(
                 cands.truncate(options.alternatives);
             }
             for &(score, i) in cands.iter().take(options.alternatives) {
-                let conf = (score * 0.8).min(ALTERNATIVE_CAP);
+                // Scaled rather than capped, so that alternatives keep the order of their scores.
+                let conf = ALTERNATIVE_CAP * score.min(1.0);
                 let mut sug = explain(
                     i, j, conf, &src, &tgt, &src_paths, &tgt_paths, &learned, &mut cache, dict,
                 );
