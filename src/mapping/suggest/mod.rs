@@ -252,7 +252,8 @@ pub fn suggest(
     for i in 0..src.len() {
         for j in 0..tgt.len() {
             let mut score = raw.get(i, j) * src_shape[i].prior(&tgt_shape[j]);
-            if documents && score > 0.0 {
+            // Below the alternatives' floor a pair is never shown: no need to weigh its context.
+            if documents && score >= options.min_score * 0.5 {
                 score *= context_fit(&src[i].name, &tgt[j].name, &mut cache);
             }
             m.data[i * tgt.len() + j] = learned.adjust(src_paths[i], tgt_paths[j], score);
