@@ -530,7 +530,9 @@ fn score_pair(s: &Prepared, t: &Prepared, name: f64, common: Option<usize>) -> E
     if let Some(v) = values {
         // Names and values are independent witnesses: either can carry the pair, and values
         // of a different kind (e-mails vs dates) count against it.
-        let meaningful = s.name.known.min(t.name.known);
+        // Unless the samples plainly share specific values (the same book titles, the same
+        // dates): then differing names are no evidence against the pair.
+        let meaningful = s.name.known.min(t.name.known) * (1.0 - v.specific_overlap);
         score = 1.0 - (1.0 - name) * (1.0 - 0.85 * (1.0 - 0.45 * meaningful) * v.score);
         score *= 0.55 + 0.45 * v.class_agreement;
     }
