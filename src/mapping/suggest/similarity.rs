@@ -71,6 +71,10 @@ pub const SYNONYM: f64 = 0.9;
 pub const RELATED: f64 = 0.6;
 /// Share of the shared-word similarity kept by two phrases of different dictionary groups.
 pub const DISTINCT_PHRASES: f64 = 0.4;
+/// Share of a term match kept in the structured view when a leaf's term is matched by a
+/// parent's (`film_category.film_id` vs `film_category.category_id`: the second `film` names the
+/// table, not the column). The flat view still sees words across segments.
+pub const CROSS_DEPTH: f64 = 0.6;
 /// Similarity of two terms linked by accepted feedback.
 pub const LEARNED: f64 = 0.85;
 
@@ -645,11 +649,21 @@ fn name_sim_with(
 ) -> f64 {
     // Leaves spelled alike once run together (`eTag` / `etag`) are the same word.
     let same_leaf = !a.leaf_joined.is_empty() && a.leaf_joined == b.leaf_joined;
+    // The leaf's terms come last.
+    let (la, lb) = (
+        a.terms.len().saturating_sub(a.leaf.len()),
+        b.terms.len().saturating_sub(b.leaf.len()),
+    );
+    // Only between two nested fields: a top-level name often spells its parent's words into
+    // the leaf (`VendorRef.name` → `vendor_name`).
+    let cross = if la > 0 && lb > 0 { CROSS_DEPTH } else { 1.0 };
     let terms = soft_match(&a.terms, &b.terms, |x, y| {
         if same_leaf && a.leaf.contains(&a.terms[x].0) && b.leaf.contains(&b.terms[y].0) {
             1.0
-        } else {
+        } else if (x >= la) == (y >= lb) {
             sim(x, y)
+        } else {
+            cross * sim(x, y)
         }
     });
     let (ka, kb) = (a.terms.len(), b.terms.len());
