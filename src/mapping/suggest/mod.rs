@@ -245,10 +245,17 @@ pub fn suggest(
             raw.data[k] = score_pair(s, t, name, Some(usize::from(common[k]))).score;
         }
     }
+    // Objects named by the parents only count in documents: in tables the same entity is often
+    // split over several tables (`book.year` → `years.yr`).
+    let documents = !is_relational(&src_paths) && !is_relational(&tgt_paths);
     let mut m = Matrix::zeros(src.len(), tgt.len());
     for i in 0..src.len() {
         for j in 0..tgt.len() {
-            let score = raw.get(i, j) * src_shape[i].prior(&tgt_shape[j]);
+            let mut score = raw.get(i, j) * src_shape[i].prior(&tgt_shape[j]);
+            // Below the alternatives' floor a pair is never shown: no need to weigh its context.
+            if documents && score >= options.min_score * 0.5 {
+                score *= context_fit(&src[i].name, &tgt[j].name, &mut cache);
+            }
             m.data[i * tgt.len() + j] = learned.adjust(src_paths[i], tgt_paths[j], score);
         }
     }
@@ -370,7 +377,8 @@ pub fn suggest(
                 cands.truncate(options.alternatives);
             }
             for &(score, i) in cands.iter().take(options.alternatives) {
-                let conf = (score * 0.8).min(ALTERNATIVE_CAP);
+                // Scaled rather than capped, so that alternatives keep the order of their scores.
+                let conf = ALTERNATIVE_CAP * score.min(1.0);
                 let mut sug = explain(
                     i, j, conf, &src, &tgt, &src_paths, &tgt_paths, &learned, &mut cache, dict,
                 );
@@ -386,6 +394,36 @@ pub fn suggest(
             .then_with(|| a.source.cmp(&b.source))
     });
     out
+}
+
+/// Lowest term similarity for a parent's word to count as named by the other field.
+const CONTEXT_MATCH: f64 = 0.5;
+/// Share of the score kept when both fields sit in objects that have nothing in common
+/// (`Opportunity[].City` vs `federalAgency.city`): the same leaf name describes different things.
+const CONTEXT_CLASH: f64 = 0.8;
+
+/// How well the objects the two fields belong to agree, as a share of the score to keep:
+/// `CONTEXT_CLASH` when both fields are nested and neither one's parent words are found
+/// anywhere in the other's name, 1 otherwise.
+fn context_fit(s: &NameRepr, t: &NameRepr, cache: &mut TermCache<'_>) -> f64 {
+    if s.parents.is_empty() || t.parents.is_empty() {
+        return 1.0;
+    }
+    // Term ids are asked source first, as the cache's table is laid out.
+    let t_named = t.parents.iter().any(|&y| {
+        s.terms
+            .iter()
+            .chain(&s.flat)
+            .any(|&(x, _)| cache.sim(x, y) >= CONTEXT_MATCH)
+    });
+    let s_named = t_named
+        || s.parents.iter().any(|&x| {
+            t.terms
+                .iter()
+                .chain(&t.flat)
+                .any(|&(y, _)| cache.sim(x, y) >= CONTEXT_MATCH)
+        });
+    if s_named { 1.0 } else { CONTEXT_CLASH }
 }
 
 /// Whether a schema is a set of tables: every field a `table.column` path, without lists.
@@ -492,7 +530,9 @@ fn score_pair(s: &Prepared, t: &Prepared, name: f64, common: Option<usize>) -> E
     if let Some(v) = values {
         // Names and values are independent witnesses: either can carry the pair, and values
         // of a different kind (e-mails vs dates) count against it.
-        let meaningful = s.name.known.min(t.name.known);
+        // Unless the samples plainly share specific values (the same book titles, the same
+        // dates): then differing names are no evidence against the pair.
+        let meaningful = s.name.known.min(t.name.known) * (1.0 - v.specific_overlap);
         score = 1.0 - (1.0 - name) * (1.0 - 0.85 * (1.0 - 0.45 * meaningful) * v.score);
         score *= 0.55 + 0.45 * v.class_agreement;
     }

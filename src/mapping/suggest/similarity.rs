@@ -34,6 +34,11 @@ const FILLER: &[&str] = &[
     "meta",
     "metadata",
     "info",
+    // A boolean's marker (`ActiveInd`, `is_deleted_flag`): the type already says it.
+    "indicator",
+    "ind",
+    "flag",
+    "flg",
 ];
 
 /// Whether a stem is a wrapper word's (`value` stems to `valu`, so stems are compared).
@@ -64,6 +69,12 @@ const PARENT_CAP: f64 = 0.8;
 pub const SYNONYM: f64 = 0.9;
 /// Similarity of two terms whose dictionary groups are related (`id` / `reference`).
 pub const RELATED: f64 = 0.6;
+/// Share of the shared-word similarity kept by two phrases of different dictionary groups.
+pub const DISTINCT_PHRASES: f64 = 0.4;
+/// Share of a term match kept in the structured view when a leaf's term is matched by a
+/// parent's (`film_category.film_id` vs `film_category.category_id`: the second `film` names the
+/// table, not the column). The flat view still sees words across segments.
+pub const CROSS_DEPTH: f64 = 0.6;
 /// Similarity of two terms linked by accepted feedback.
 pub const LEARNED: f64 = 0.85;
 
@@ -86,6 +97,9 @@ pub struct NameRepr {
     pub known: f64,
     /// Number of parent segments.
     pub depth: usize,
+    /// Interned ids of the parent segments' meaningful terms (wrapper words left out): the
+    /// object the field belongs to (`assignee` in `assignee.id`).
+    pub parents: Vec<u32>,
 }
 
 /// All distinct terms of both schemas, and a cache of their pairwise similarities.
@@ -291,6 +305,16 @@ pub fn represent(
                     (id, w, depth)
                 })
                 .collect();
+            let parents: Vec<u32> = terms
+                .iter()
+                .filter(|t| {
+                    t.2 > 0
+                        && vocab.terms.get(t.0 as usize).is_some_and(|term| {
+                            !(term.stems.len() == 1 && is_filler(&term.stems[0]))
+                        })
+                })
+                .map(|t| t.0)
+                .collect();
             let leaf_sum: f64 = terms.iter().filter(|t| t.2 == 0).map(|t| t.1).sum();
             let parent_sum: f64 = terms.iter().filter(|t| t.2 > 0).map(|t| t.1).sum();
             if leaf_sum > 0.0 && parent_sum > PARENT_CAP * leaf_sum {
@@ -320,6 +344,7 @@ pub fn represent(
                 leaf_joined,
                 known,
                 depth,
+                parents,
             }
         })
         .collect()
@@ -551,7 +576,13 @@ pub fn term_sim(a: &Term, b: &Term, learned: &HashSet<(String, String)>) -> f64 
         } else {
             0.0
         };
-        return 0.8 * common as f64 / a.stems.len().max(b.stems.len()) as f64 + head;
+        let shared = 0.8 * common as f64 / a.stems.len().max(b.stems.len()) as f64 + head;
+        // Two phrases the dictionary knows as different concepts (`first name` / `last name`,
+        // `due date` / `start date`) share a word, not a meaning.
+        if a.stems.len() > 1 && b.stems.len() > 1 && !a.groups.is_empty() && !b.groups.is_empty() {
+            return shared * DISTINCT_PHRASES;
+        }
+        return shared;
     }
     let (wa, wb) = (a.text.as_str(), b.text.as_str());
     let (short, long) = if wa.len() <= wb.len() {
@@ -618,11 +649,21 @@ fn name_sim_with(
 ) -> f64 {
     // Leaves spelled alike once run together (`eTag` / `etag`) are the same word.
     let same_leaf = !a.leaf_joined.is_empty() && a.leaf_joined == b.leaf_joined;
+    // The leaf's terms come last.
+    let (la, lb) = (
+        a.terms.len().saturating_sub(a.leaf.len()),
+        b.terms.len().saturating_sub(b.leaf.len()),
+    );
+    // Only between two nested fields: a top-level name often spells its parent's words into
+    // the leaf (`VendorRef.name` → `vendor_name`).
+    let cross = if la > 0 && lb > 0 { CROSS_DEPTH } else { 1.0 };
     let terms = soft_match(&a.terms, &b.terms, |x, y| {
         if same_leaf && a.leaf.contains(&a.terms[x].0) && b.leaf.contains(&b.terms[y].0) {
             1.0
-        } else {
+        } else if (x >= la) == (y >= lb) {
             sim(x, y)
+        } else {
+            cross * sim(x, y)
         }
     });
     let (ka, kb) = (a.terms.len(), b.terms.len());

@@ -200,8 +200,8 @@ fn acceptances_boost_and_show_in_the_reason() {
 #[test]
 fn accepted_word_pairs_generalise_to_new_fields() {
     let mut fb = Feedback::default();
-    fb.record("kunde_zorp", "customer_zorp", true);
-    let source = plain(&[("billing_kunde", "string"), ("other", "string")]);
+    fb.record("klumf_zorp", "customer_zorp", true);
+    let source = plain(&[("billing_klumf", "string"), ("other", "string")]);
     let target = plain(&[("billing_customer", "string")]);
     let without = suggest(
         &source,
@@ -212,7 +212,7 @@ fn accepted_word_pairs_generalise_to_new_fields() {
     let with = suggest(&source, &target, &SuggestOptions::default(), &fb);
     let conf = |v: &[Suggestion]| {
         v.iter()
-            .find(|s| s.source == "billing_kunde")
+            .find(|s| s.source == "billing_klumf")
             .map_or(0.0, |s| s.confidence)
     };
     assert!(
@@ -434,7 +434,7 @@ type Row<'a> = (&'a [&'a str], &'a [&'a str], (&'a str, &'a str), bool);
 
 #[test]
 fn structure_sets_how_sure_a_pair_is() {
-    let table: [Row; 5] = [
+    let table: [Row; 9] = [
         // A whole list maps onto the same list.
         (
             &["tags[]", "name"],
@@ -464,6 +464,32 @@ fn structure_sets_how_sure_a_pair_is() {
             &["AccountRef.name", "AccountRef.value", "TxnDate"],
             &["account_name", "account_id", "date"],
             ("AccountRef.name", "account_name"),
+            true,
+        ),
+        // A column meets its own name before a column whose words sit in its table's name.
+        (
+            &["film_category.film_id", "film_category.category_id"],
+            &["film_category.film_id", "film_category.category_id"],
+            ("film_category.film_id", "film_category.film_id"),
+            true,
+        ),
+        (
+            &["film_category.film_id", "film_category.category_id"],
+            &["film_category.film_id", "film_category.category_id"],
+            ("film_category.film_id", "film_category.category_id"),
+            false,
+        ),
+        // The same leaf in objects that have nothing in common describes different things.
+        (
+            &["id", "opportunity.status", "opportunity.stage[].city"],
+            &["id", "agency.status", "agency.city"],
+            ("opportunity.stage[].city", "agency.city"),
+            false,
+        ),
+        (
+            &["id", "agency.status", "agency.city"],
+            &["id", "agency_info.status", "agency_info.city"],
+            ("agency.city", "agency_info.city"),
             true,
         ),
         // A full name split into a first name is a hint, not a mapping.
@@ -506,4 +532,34 @@ fn structure_sets_how_sure_a_pair_is() {
         assert_eq!(c >= 0.5, expected, "{s} -> {t}: {c} in {out:?}");
         assert!(c > 0.0, "{s} -> {t} should at least be a hint: {out:?}");
     }
+}
+
+#[test]
+fn shared_specific_values_outweigh_differing_names() {
+    let titles = || {
+        vec![
+            json!("The Great Gatsby"),
+            json!("To Kill a Mockingbird"),
+            json!("The Catcher in the Rye"),
+            json!("Moby Dick"),
+        ]
+    };
+    let people = || vec![json!("John Doe"), json!("Jane Smith"), json!("Bob Johnson")];
+    let source = schema(&[
+        ("Title", "string", titles()),
+        ("BorrowerName", "string", people()),
+    ]);
+    let target = schema(&[
+        ("Name", "string", titles()),
+        (
+            "PName",
+            "string",
+            vec![json!("JD"), json!("JS"), json!("BJ")],
+        ),
+    ]);
+    let got = mapped(&source, &target, &Feedback::default());
+    assert!(
+        got.contains(&("Title".to_string(), "Name".to_string())),
+        "{got:?}"
+    );
 }

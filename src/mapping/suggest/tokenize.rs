@@ -81,10 +81,45 @@ pub fn words(s: &str) -> Vec<String> {
                 push_word(&mut cur, &mut out);
             }
         }
-        cur.extend(c.to_lowercase());
+        for l in c.to_lowercase() {
+            push_folded(l, &mut cur);
+        }
     }
     push_word(&mut cur, &mut out);
     out
+}
+
+/// Pushes a lower-case letter without its accent (`é` → `e`, `ß` → `ss`): field names are
+/// written with and without accents (`prénom` / `prenom`, `città` / `citta`), and should meet.
+fn push_folded(c: char, out: &mut String) {
+    let plain = match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' => 'a',
+        'ç' | 'č' | 'ć' => 'c',
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ę' | 'ě' => 'e',
+        'ì' | 'í' | 'î' | 'ï' | 'ī' => 'i',
+        'ñ' | 'ń' | 'ň' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' => 'u',
+        'ý' | 'ÿ' => 'y',
+        'š' | 'ś' => 's',
+        'ž' | 'ź' | 'ż' => 'z',
+        'ł' => 'l',
+        'ř' => 'r',
+        'ß' => {
+            out.push_str("ss");
+            return;
+        }
+        'æ' => {
+            out.push_str("ae");
+            return;
+        }
+        'œ' => {
+            out.push_str("oe");
+            return;
+        }
+        other => other,
+    };
+    out.push(plain);
 }
 
 fn push_word(cur: &mut String, out: &mut Vec<String>) {
@@ -115,6 +150,7 @@ mod tests {
     fn splits_paths_in_every_common_style() {
         let table = [
             ("firstName", "first name"),
+            ("Prénom.Straße", "prenom / strasse"),
             ("first_name", "first name"),
             ("first-name", "first name"),
             ("FIRST_NAME", "first name"),

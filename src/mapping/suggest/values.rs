@@ -148,6 +148,10 @@ pub struct ValueEvidence {
     pub class_agreement: f64,
     /// Share of the smaller value set found in the other, 0..1.
     pub overlap: f64,
+    /// The same share weighted by how specific the values are (long strings, numbers of many
+    /// digits; not `1`, `yes`) and halved for tiny sets: 1 when the fields plainly hold the
+    /// same data.
+    pub specific_overlap: f64,
 }
 
 /// Classifies one sample value; `None` for nulls, empty strings, objects and arrays.
@@ -646,9 +650,11 @@ pub fn compare_counted(a: &Profile, b: &Profile, common: usize) -> Option<ValueE
     let smaller = a.values.len().min(b.values.len()).max(1) as f64;
     let raw_overlap = common / smaller;
     let mut overlap = raw_overlap * (0.25 + 0.75 * a.specificity.min(b.specificity));
+    let mut specific_overlap = raw_overlap * a.specificity.min(b.specificity);
     // Overlap of tiny value sets (0/1, yes/no) says little about which field is which.
     if smaller < 3.0 {
         overlap *= 0.5;
+        specific_overlap *= 0.5;
     }
 
     let shape = match (a.numeric, b.numeric) {
@@ -672,6 +678,7 @@ pub fn compare_counted(a: &Profile, b: &Profile, common: usize) -> Option<ValueE
         score,
         class_agreement,
         overlap: raw_overlap,
+        specific_overlap,
     })
 }
 
