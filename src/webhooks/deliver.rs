@@ -36,6 +36,10 @@ use crate::{
     state::AppState,
 };
 
+/// How long the worker waits after a commit is announced before dispatching, to take several
+/// pages' events in one transaction.
+const COALESCE: Duration = Duration::from_millis(25);
+
 /// How often finished deliveries past the retention period are deleted.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
@@ -75,8 +79,17 @@ pub async fn run(state: AppState) {
         tokio::select! {
             () = tokio::time::sleep(state.webhooks.poll) => {}
             () = state.webhook_wakeup.notified() => {}
-            // A sync page (or anything else) was committed: its events may be waiting.
-            _ = published.recv() => {}
+            // A sync page (or anything else) was committed: its events may be waiting. Let a
+            // few more pages commit first, so one dispatch transaction covers them all rather
+            // than each page's commit competing with a dispatch of its own.
+            _ = published.recv() => {
+                tokio::time::sleep(COALESCE).await;
+                // The announcements that came meanwhile are covered by this one dispatch.
+                while matches!(
+                    published.try_recv(),
+                    Ok(_) | Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_))
+                ) {}
+            }
             () = state.shutdown.cancelled() => break,
         }
     }
