@@ -615,7 +615,7 @@ async fn secrets_never_reach_the_logs_or_the_database() {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     let url = format!("http://127.0.0.1:{}/graphql", served.port);
     let gql = |key: String, query: &'static str, variables: Value| {
         let client = client.clone();

@@ -138,7 +138,7 @@ pub fn keys_in(text: &str) -> Vec<String> {
 }
 
 async fn viewer_status(port: u16, key: &str) -> u16 {
-    reqwest::Client::new()
+    crate::helpers::http_client()
         .post(format!("http://127.0.0.1:{port}/graphql"))
         .bearer_auth(key)
         .json(&json!({ "query": "{ viewer { name } }" }))
@@ -474,4 +474,39 @@ fn insights_mine_groups_lines_and_writes_one_assignment_per_line() {
             .len(),
         2
     );
+}
+
+/// A `patchbay serve` child process on a fresh `database_url`, with the short leases and polls
+/// the tests need plus `env`. Returns the child, a [`crate::helpers::TestApp`]-shaped handle whose
+/// requests go to the child (with the key the child printed), and the child's data directory.
+pub async fn serve_child(
+    database_url: &str,
+    env: &[(&str, &str)],
+) -> (Served, crate::helpers::TestApp, tempfile::TempDir) {
+    let data_dir = tempfile::tempdir().unwrap();
+    let vars: Vec<(String, String)> = [
+        ("PATCHBAY_MASTER_KEY", "42".repeat(32).as_str()),
+        ("PATCHBAY_ALLOW_PRIVATE_NETWORKS", "true"),
+        ("PATCHBAY_SYNC_LEASE_SECS", "3"),
+        ("PATCHBAY_SYNC_POLL_MS", "50"),
+    ]
+    .iter()
+    .chain(env)
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let (path, url) = (data_dir.path().to_owned(), database_url.to_owned());
+    let child = tokio::task::spawn_blocking(move || {
+        let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        serve_with(&path, Some(&url), &pairs)
+    })
+    .await
+    .unwrap();
+    let api_key = keys_in(&child.stdout_text())
+        .into_iter()
+        .next()
+        .expect("the first start prints a key");
+    let mut remote = crate::helpers::spawn_app().await;
+    remote.address = format!("http://127.0.0.1:{}", child.port);
+    remote.api_key = api_key;
+    (child, remote, data_dir)
 }

@@ -100,7 +100,7 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
         state,
         shutdown,
         server,
-        client: reqwest::Client::new(),
+        client: http_client(),
         _data_dir: data_dir,
     }
 }
@@ -262,4 +262,12 @@ impl TestApp {
         }
         String::from_utf8_lossy(&bytes).into_owned()
     }
+}
+
+/// A reqwest client for tests that talk to a server before any application in this process
+/// has installed the process-wide rustls provider (the application installs it when it builds
+/// its own client).
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }

@@ -667,30 +667,8 @@ async fn a_run_whose_process_was_killed_resumes_in_another_process() {
     let database_url = crate::helpers::fresh_database_url(&dir).await;
     let fake = FakeCrm::start(100).await;
     fake.crm.hang_from_page.store(4, Ordering::SeqCst);
-    let data_dir = tempfile::tempdir().unwrap();
-    let (path, url) = (data_dir.path().to_owned(), database_url.clone());
-    let child = tokio::task::spawn_blocking(move || {
-        crate::cli::serve_with(
-            &path,
-            Some(&url),
-            &[
-                ("PATCHBAY_MASTER_KEY", &"42".repeat(32)),
-                ("PATCHBAY_ALLOW_PRIVATE_NETWORKS", "true"),
-                ("PATCHBAY_SYNC_LEASE_SECS", "3"),
-                ("PATCHBAY_SYNC_POLL_MS", "50"),
-            ],
-        )
-    })
-    .await
-    .unwrap();
-    let api_key = crate::cli::keys_in(&child.stdout_text())
-        .into_iter()
-        .next()
-        .expect("the first start prints a key");
-    // The child, seen through a TestApp-shaped handle for the helpers above.
-    let mut remote = spawn_app().await;
-    remote.address = format!("http://127.0.0.1:{}", child.port);
-    remote.api_key = api_key.clone();
+    let (child, remote, _data_dir) = crate::cli::serve_child(&database_url, &[]).await;
+    let api_key = remote.api_key.clone();
     let (connection, sync) = sync_of(&remote, &fake, 10, json!({})).await;
     let run = start_run(&remote, &sync, false).await;
     wait_for(&remote, &run, |r| r["pages"] == 3).await;

@@ -670,31 +670,15 @@ async fn ten_thousand_events_survive_a_sigkill() {
     let database_url = crate::helpers::fresh_database_url(&dir).await;
     let receiver = Receiver::start().await;
     let fake = FakeCrm::start(10_000).await;
-    let data_dir = tempfile::tempdir().unwrap();
-    let (path, url) = (data_dir.path().to_owned(), database_url.clone());
-    let child = tokio::task::spawn_blocking(move || {
-        crate::cli::serve_with(
-            &path,
-            Some(&url),
-            &[
-                ("PATCHBAY_MASTER_KEY", &"42".repeat(32)),
-                ("PATCHBAY_ALLOW_PRIVATE_NETWORKS", "true"),
-                ("PATCHBAY_SYNC_LEASE_SECS", "3"),
-                ("PATCHBAY_SYNC_POLL_MS", "50"),
-                ("PATCHBAY_WEBHOOK_LEASE_SECS", "2"),
-                ("PATCHBAY_WEBHOOK_TIMEOUT_SECS", "1"),
-            ],
-        )
-    })
-    .await
-    .unwrap();
-    let api_key = crate::cli::keys_in(&child.stdout_text())
-        .into_iter()
-        .next()
-        .expect("the first start prints a key");
-    let mut remote = spawn_app().await;
-    remote.address = format!("http://127.0.0.1:{}", child.port);
-    remote.api_key = api_key.clone();
+    let (child, remote, _data_dir) = crate::cli::serve_child(
+        &database_url,
+        &[
+            ("PATCHBAY_WEBHOOK_LEASE_SECS", "2"),
+            ("PATCHBAY_WEBHOOK_TIMEOUT_SECS", "1"),
+        ],
+    )
+    .await;
+    let api_key = remote.api_key.clone();
     let run = ten_thousand_events(&remote, &receiver, &fake).await;
     until(&receiver, "a third delivered", |calls| calls.len() >= 3_000).await;
     tokio::task::spawn_blocking(move || child.kill())
