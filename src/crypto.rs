@@ -179,6 +179,15 @@ impl Cipher {
         mac.finalize().into_bytes().into()
     }
 
+    /// `sealed` sealed again with the current key, or `None` when it already is (master key
+    /// rotation).
+    pub fn reseal(&self, sealed: &str, owner: &str) -> Result<Option<String>, OpenError> {
+        if self.is_current(sealed) {
+            return Ok(None);
+        }
+        Ok(Some(self.seal(&self.open(sealed, owner)?, owner)))
+    }
+
     /// Whether `sealed` was sealed with the current key (else it needs re-sealing).
     pub fn is_current(&self, sealed: &str) -> bool {
         sealed.split(':').nth(1) == Some(self.current.id().as_str())

@@ -242,19 +242,19 @@ pub async fn reseal_all(
         let Some(sealed) = &row.credentials_sealed else {
             continue;
         };
-        if cipher.is_current(sealed) {
-            continue;
-        }
-        let plain = cipher.open(sealed, &row.id).map_err(|e| {
+        let Some(resealed_value) = cipher.reseal(sealed, &row.id).map_err(|e| {
             Error::internal(anyhow::anyhow!(
                 "cannot open the credentials of connection {}: {e}",
                 row.id
             ))
-        })?;
+        })?
+        else {
+            continue;
+        };
         let updated = Connections::update_many()
             .col_expr(
                 entity::Column::CredentialsSealed,
-                sea_orm::sea_query::Expr::value(cipher.seal(&plain, &row.id)),
+                sea_orm::sea_query::Expr::value(resealed_value),
             )
             .filter(entity::Column::Id.eq(row.id.as_str()))
             .filter(entity::Column::CredentialsSealed.eq(sealed.as_str()))

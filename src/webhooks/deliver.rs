@@ -59,6 +59,8 @@ pub async fn run(state: AppState) {
     let mut running = JoinSet::new();
     let mut published = state.events.subscribe();
     let mut pruned_at: Option<Instant> = None;
+    // Whether new events may be waiting in the outbox; a freed delivery slot only needs a claim.
+    let mut dispatch = true;
     loop {
         if let Some(retention) = state.webhooks.retention
             && pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY)
@@ -69,16 +71,19 @@ pub async fn run(state: AppState) {
                 Err(error) => error.log(),
             }
         }
-        if let Err(error) = super::dispatch::dispatch_pending(&state).await {
+        if dispatch && let Err(error) = super::dispatch::dispatch_pending(&state).await {
             error.log();
         }
         if let Err(error) = claim_and_send(&state, &client, &slots, &mut running).await {
             error.log();
         }
         while running.try_join_next().is_some() {}
+        dispatch = true;
         tokio::select! {
             () = tokio::time::sleep(state.webhooks.poll) => {}
             () = state.webhook_wakeup.notified() => {}
+            // A delivery finished: its slot is free for the next due one.
+            Some(_) = running.join_next(), if !running.is_empty() => dispatch = false,
             // A sync page (or anything else) was committed: its events may be waiting. Let a
             // few more pages commit first, so one dispatch transaction covers them all rather
             // than each page's commit competing with a dispatch of its own.
@@ -229,7 +234,6 @@ async fn claim_and_send(
                 if let Err(error) = send(&state, &client, delivery, owner, &token).await {
                     error.log();
                 }
-                state.webhook_wakeup.notify_one();
             });
         }
         if !full {

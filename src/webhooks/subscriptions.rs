@@ -291,16 +291,12 @@ pub async fn reseal_all(
     for row in Subscriptions::find().all(db).await? {
         let owner = format!("webhook:{}", row.id);
         let again = |sealed: &str| -> Result<Option<String>> {
-            if cipher.is_current(sealed) {
-                return Ok(None);
-            }
-            let plain = cipher.open(sealed, &owner).map_err(|e| {
+            cipher.reseal(sealed, &owner).map_err(|e| {
                 Error::internal(anyhow::anyhow!(
                     "cannot open the secret of webhook subscription {}: {e}",
                     row.id
                 ))
-            })?;
-            Ok(Some(cipher.seal(&plain, &owner)))
+            })
         };
         let secret = again(&row.secret)?;
         let previous = row
